@@ -1,0 +1,47 @@
+/** Command-line parsing shared by every `cglab` subcommand. */
+
+/** Parsed arguments: positionals in order, and `--name value` / `--flag` options. */
+export interface ParsedArgs {
+  positional: string[];
+  options: Map<string, string | true>;
+}
+
+/**
+ * Parse `argv` against the option names a command accepts. `valued` options take the next
+ * argument (or `--name=value`); `flags` take none. Anything else is an error naming the option.
+ */
+export function parseArgs(argv: string[], spec: { valued?: string[]; flags?: string[] }, command: string): ParsedArgs {
+  const valued = new Set(spec.valued ?? []);
+  const flags = new Set(spec.flags ?? []);
+  const positional: string[] = [];
+  const options = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (!a.startsWith('--')) {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = a.slice(2, eq < 0 ? undefined : eq);
+    if (flags.has(name)) {
+      if (eq >= 0) throw new Error(`cglab ${command}: --${name} takes no value`);
+      options.set(name, true);
+    } else if (valued.has(name)) {
+      const value = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+      if (value === undefined || (eq < 0 && value.startsWith('--'))) {
+        throw new Error(`cglab ${command}: --${name} needs a value`);
+      }
+      options.set(name, value);
+    } else {
+      const known = [...valued, ...flags].map((n) => `--${n}`).join(', ') || 'none';
+      throw new Error(`cglab ${command}: unknown option --${name} (options: ${known})`);
+    }
+  }
+  return { positional, options };
+}
+
+/** A valued option as a string, or undefined when absent. */
+export function optString(args: ParsedArgs, name: string): string | undefined {
+  const v = args.options.get(name);
+  return typeof v === 'string' ? v : undefined;
+}

@@ -1,0 +1,32 @@
+/** The `cglab` command line: one subcommand per job, each in its own module. */
+import { doctorCommand } from './doctor.js';
+
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  doctor: { run: doctorCommand, summary: 'tensor backend, threads, SIMD, versions and GPU advice [--json]' },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  return [
+    'usage: cglab <command> [options]',
+    '',
+    ...Object.entries(COMMANDS).map(([k, c]) => `  ${k.padEnd(width)}  ${c.summary}`),
+  ].join('\n');
+}
+
+/** Run the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name === undefined ? 1 : 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    process.stderr.write(`cglab: unknown command '${name}'\n\n${usage()}\n`);
+    return 2;
+  }
+  return cmd.run(rest);
+}

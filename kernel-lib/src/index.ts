@@ -1,0 +1,7 @@
+/**
+ * cglab: machine-learned molecular coarse-graining. Internal units: nm, ps, kJ/mol, K, amu.
+ */
+export * as units from './units.js';
+export { BOLTZMANN, kT } from './units.js';
+export { initBackend, useBackend, type BackendName, type BackendReport } from './backend/select.js';
+export { doctor, formatDoctor, type DoctorReport } from './backend/doctor.js';
