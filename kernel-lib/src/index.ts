@@ -5,3 +5,4 @@ export * as units from './units.js';
 export { BOLTZMANN, kT } from './units.js';
 export { initBackend, useBackend, type BackendName, type BackendReport } from './backend/select.js';
 export { doctor, formatDoctor, type DoctorReport } from './backend/doctor.js';
+export * from './topology/topology.js';
