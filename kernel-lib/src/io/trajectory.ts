@@ -25,8 +25,8 @@ export interface Trajectory {
   provenance?: Record<string, unknown>;
 }
 
-/** A trajectory in internal units, checking array lengths against the frame and atom counts. */
-export function makeTrajectory(t: Omit<Trajectory, 'units'> & { units?: Units }, source = 'trajectory'): Trajectory {
+/** A trajectory from arrays already in internal units, checking array lengths against the frame and atom counts. */
+export function makeTrajectory(t: Omit<Trajectory, 'units'>, source = 'trajectory'): Trajectory {
   const { nFrames, nAtoms } = t;
   const check = (name: string, arr: ArrayLike<number> | undefined, per: number, shape: string) => {
     if (arr !== undefined && arr.length !== nFrames * per) {
