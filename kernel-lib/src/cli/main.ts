@@ -1,9 +1,11 @@
 /** The `cglab` command line: one subcommand per job, each in its own module. */
+import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  demo: { run: demoCommand, summary: 'headless demo: backend report and a toy simulation with its free-energy profile' },
   doctor: { run: doctorCommand, summary: 'tensor backend, threads, SIMD, versions and GPU advice [--json]' },
 };
 
