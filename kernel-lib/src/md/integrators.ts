@@ -6,7 +6,8 @@
  * kT/m in nm²/ps².
  */
 import type { Potential } from '../physics/potential.js';
-import { kT as kTOf } from '../units.js';
+import { BOLTZMANN, kT as kTOf } from '../units.js';
+import { rattleVelocities, shakePositions, type Constraints } from './constraints.js';
 import { Random } from './random.js';
 
 /** Positions, velocities and forces of all replicas, plus the step count and the random stream. */
@@ -34,6 +35,8 @@ export interface IntegratorOptions {
   friction: number;
   /** Mass per particle, amu. */
   masses: Float64Array;
+  /** Fixed distances (e.g. bonds to hydrogen), kept by SHAKE/RATTLE; particles must be 3-D. */
+  constraints?: Constraints;
 }
 
 /** One integrator: advances every replica of `state` by one step (forces kept current). */
@@ -45,10 +48,13 @@ export interface Integrator {
 
 /**
  * A fresh state from starting positions, forces evaluated; velocities drawn from the
- * Maxwell–Boltzmann distribution at `temperature` K (zero when temperature is 0).
+ * Maxwell–Boltzmann distribution at `temperature` K (zero when temperature is 0). With
+ * `constraints`, positions are first made to satisfy them and velocities along them removed.
  * @param x0 [replicas, nParticles·dim] starting positions, nm (copied)
  */
-export function initState(p: Potential, x0: Float64Array, masses: Float64Array, temperature: number, seed: number): MDState {
+export function initState(
+  p: Potential, x0: Float64Array, masses: Float64Array, temperature: number, seed: number, constraints?: Constraints,
+): MDState {
   const per = p.nParticles * p.dim;
   if (x0.length === 0 || x0.length % per !== 0) {
     throw new Error(`starting positions have ${x0.length} values, expected replicas × ${p.nParticles} particles × ${p.dim}`);
@@ -61,9 +67,20 @@ export function initState(p: Potential, x0: Float64Array, masses: Float64Array, 
     const kT = kTOf(temperature);
     for (let i = 0; i < v.length; i++) v[i] = Math.sqrt(kT / masses[Math.floor((i % per) / p.dim)]) * rng.normal();
   }
-  const s: MDState = { replicas, x: Float64Array.from(x0), v, f: new Float64Array(x0.length), energies: new Float64Array(replicas), step: 0, rng };
+  const x = Float64Array.from(x0);
+  if (constraints) {
+    checkConstrainable(p);
+    const invM = masses.map((m) => 1 / m);
+    shakePositions(constraints, x0, x, invM, replicas);
+    rattleVelocities(constraints, x, v, invM, replicas);
+  }
+  const s: MDState = { replicas, x, v, f: new Float64Array(x0.length), energies: new Float64Array(replicas), step: 0, rng };
   p.evaluate(s.x, replicas, s.f, s.energies);
   return s;
+}
+
+function checkConstrainable(p: Potential): void {
+  if (p.dim !== 3) throw new Error(`${p.name}: constraints need 3-D particles, this potential has ${p.dim}-D ones`);
 }
 
 function checkMasses(p: Potential, masses: Float64Array): void {
@@ -95,12 +112,15 @@ function inverseMasses(masses: Float64Array, dim: number): Float64Array {
  */
 export function baoab(options: IntegratorOptions): Integrator {
   checkOptions(options, true);
-  const { dt, friction, masses } = options;
+  const { dt, friction, masses, constraints } = options;
   const kT = kTOf(options.temperature);
   const c1 = Math.exp(-friction * dt);
   const c2 = Math.sqrt(1 - c1 * c1);
+  const atomInvM = masses.map((m) => 1 / m);
   let invM: Float64Array | undefined;
   let noiseScale: Float64Array | undefined;
+  let xStart = new Float64Array(0);
+  let scratch = new Float64Array(0);
   return {
     kind: 'baoab',
     options,
@@ -110,6 +130,13 @@ export function baoab(options: IntegratorOptions): Integrator {
       noiseScale ??= invM.map((im) => c2 * Math.sqrt(kT * im));
       const { x, v, f } = s;
       const h = dt / 2;
+      if (constraints) {
+        if (xStart.length !== x.length) {
+          xStart = new Float64Array(x.length);
+          scratch = new Float64Array(x.length);
+        }
+        xStart.set(x);
+      }
       for (let i = 0; i < x.length; i++) {
         const k = i % per;
         v[i] += h * f[i] * invM[k];
@@ -117,11 +144,30 @@ export function baoab(options: IntegratorOptions): Integrator {
         v[i] = c1 * v[i] + noiseScale[k] * s.rng.normal();
         x[i] += h * v[i];
       }
+      if (constraints) {
+        // The SHAKE correction of the drift belongs to the post-collision velocity (as in
+        // OpenMM's LangevinMiddle scheme); RATTLE after the last kick keeps v tangent.
+        shakeAndCorrect(constraints, xStart, x, v, atomInvM, s.replicas, h, scratch);
+      }
       p.evaluate(x, s.replicas, f, s.energies);
       for (let i = 0; i < x.length; i++) v[i] += h * f[i] * invM[i % per];
+      if (constraints) rattleVelocities(constraints, x, v, atomInvM, s.replicas);
       s.step++;
     },
   };
+}
+
+/**
+ * SHAKE `x` against `xStart`, adding the correction δx / `tau` to the velocities. `scratch`
+ * (same length as x) avoids an allocation per step.
+ */
+function shakeAndCorrect(
+  c: Constraints, xStart: Float64Array, x: Float64Array, v: Float64Array, invM: Float64Array, replicas: number, tau: number,
+  scratch: Float64Array,
+): void {
+  scratch.set(x);
+  shakePositions(c, xStart, x, invM, replicas);
+  for (let i = 0; i < x.length; i++) v[i] += (x[i] - scratch[i]) / tau;
 }
 
 /**
@@ -130,6 +176,7 @@ export function baoab(options: IntegratorOptions): Integrator {
  */
 export function overdamped(options: IntegratorOptions): Integrator {
   checkOptions(options, true);
+  if (options.constraints) throw new Error('overdamped Langevin does not support constraints: use baoab, or drop the constraints');
   const { dt, friction, masses } = options;
   const kT = kTOf(options.temperature);
   let drift: Float64Array | undefined;
@@ -158,8 +205,11 @@ export function overdamped(options: IntegratorOptions): Integrator {
 /** Velocity Verlet: energy-conserving (NVE) dynamics, for checking forces and time steps. */
 export function verlet(options: IntegratorOptions): Integrator {
   checkOptions(options, false);
-  const { dt, masses } = options;
+  const { dt, masses, constraints } = options;
+  const atomInvM = masses.map((m) => 1 / m);
   let invM: Float64Array | undefined;
+  let xStart = new Float64Array(0);
+  let scratch = new Float64Array(0);
   return {
     kind: 'verlet',
     options,
@@ -168,12 +218,21 @@ export function verlet(options: IntegratorOptions): Integrator {
       invM ??= inverseMasses(masses, p.dim);
       const { x, v, f } = s;
       const h = dt / 2;
+      if (constraints) {
+        if (xStart.length !== x.length) {
+          xStart = new Float64Array(x.length);
+          scratch = new Float64Array(x.length);
+        }
+        xStart.set(x);
+      }
       for (let i = 0; i < x.length; i++) {
         v[i] += h * f[i] * invM[i % per];
         x[i] += dt * v[i];
       }
+      if (constraints) shakeAndCorrect(constraints, xStart, x, v, atomInvM, s.replicas, dt, scratch);
       p.evaluate(x, s.replicas, f, s.energies);
       for (let i = 0; i < x.length; i++) v[i] += h * f[i] * invM[i % per];
+      if (constraints) rattleVelocities(constraints, x, v, atomInvM, s.replicas);
       s.step++;
     },
   };
@@ -189,3 +248,12 @@ export function kineticEnergies(p: Potential, s: MDState, masses: Float64Array):
   return out;
 }
 
+
+/**
+ * Instantaneous kinetic temperature of each replica, K: 2·KE / (N_dof k_B) with
+ * N_dof = nParticles·dim − constraints (no centre-of-mass removal: Langevin dynamics does not conserve momentum).
+ */
+export function kineticTemperatures(p: Potential, s: MDState, masses: Float64Array, constraints?: Constraints): Float64Array {
+  const dof = p.nParticles * p.dim - (constraints?.distances.length ?? 0);
+  return kineticEnergies(p, s, masses).map((ke) => (2 * ke) / (dof * BOLTZMANN));
+}
