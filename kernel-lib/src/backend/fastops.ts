@@ -1,2 +1,33 @@
-/** Backend-specific speed-ups that change no number (filled in by the backend work). */
-export function installBackendOptimisations(_backend: string): void {}
+/**
+ * Backend-specific speed-ups that change results by float32 summation order at most, installed
+ * by `select.ts` once a backend is chosen. tfjs-wasm multiplies a matrix given with a transpose flag about ten times
+ * slower than a plain one, and every BatchMatMul gradient asks for exactly such products; on
+ * wasm the gradient therefore transposes explicitly and then runs a plain product.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { batchMatMulGradient, type MatMul } from './gradients.js';
+
+function swapLastAxes(x: tf.Tensor): tf.Tensor {
+  const perm = x.shape.map((_, i) => i);
+  [perm[x.rank - 2], perm[x.rank - 1]] = [x.rank - 1, x.rank - 2];
+  return tf.transpose(x, perm);
+}
+
+const explicitTransposeMatMul: MatMul = (a, b, transposeA, transposeB) =>
+  tf.matMul(transposeA ? swapLastAxes(a) : a, transposeB ? swapLastAxes(b) : b);
+
+/**
+ * Choose how the BatchMatMul gradient forms its products: `true` transposes operands
+ * explicitly before a plain matMul (fast on wasm), `false` passes transpose flags to matMul
+ * (tfjs's way; no copy, best where the kernel handles flags well). Both give the same
+ * gradient up to float32 summation order. Exported for tests and benchmarks; models rely on
+ * `installBackendOptimisations`.
+ */
+export function useExplicitTransposes(on: boolean): void {
+  tf.registerGradient(batchMatMulGradient(on ? explicitTransposeMatMul : tf.matMul));
+}
+
+/** Install the speed-ups suited to `backend` (a tfjs backend name) and undo those that are not. */
+export function installBackendOptimisations(backend: string): void {
+  useExplicitTransposes(backend === 'wasm');
+}

@@ -1,12 +1,19 @@
 /** The `cglab` command line: one subcommand per job, each in its own module. */
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor.js';
+import { generateCommand } from './generate.js';
+import { infoCommand } from './info.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   demo: { run: demoCommand, summary: 'headless demo: backend report and a toy simulation with its free-energy profile' },
   doctor: { run: doctorCommand, summary: 'tensor backend, threads, SIMD, versions and GPU advice [--json]' },
+  generate: {
+    run: generateCommand,
+    summary: 'reference data with atomistic forces: <system> --ns T --save-every-ps S --replicas R --seed N --out file.npz',
+  },
+  info: { run: infoCommand, summary: 'atoms, frames, arrays, units, box, time and provenance of a file [--top file.pdb] [--json]' },
 };
 
 function usage(): string {

@@ -130,24 +130,34 @@ export function baoab(options: IntegratorOptions): Integrator {
       noiseScale ??= invM.map((im) => c2 * Math.sqrt(kT * im));
       const { x, v, f } = s;
       const h = dt / 2;
-      if (constraints) {
+      if (!constraints) {
+        for (let i = 0; i < x.length; i++) {
+          const k = i % per;
+          v[i] += h * f[i] * invM[k];
+          x[i] += h * v[i];
+          v[i] = c1 * v[i] + noiseScale[k] * s.rng.normal();
+          x[i] += h * v[i];
+        }
+      } else {
+        // Constrained BAOAB (Leimkuhler & Matthews 2016): every drift is followed by SHAKE with
+        // its correction credited to the velocity that drifted, every velocity update by RATTLE.
         if (xStart.length !== x.length) {
           xStart = new Float64Array(x.length);
           scratch = new Float64Array(x.length);
         }
-        xStart.set(x);
-      }
-      for (let i = 0; i < x.length; i++) {
-        const k = i % per;
-        v[i] += h * f[i] * invM[k];
-        x[i] += h * v[i];
-        v[i] = c1 * v[i] + noiseScale[k] * s.rng.normal();
-        x[i] += h * v[i];
-      }
-      if (constraints) {
-        // The SHAKE correction of the drift belongs to the post-collision velocity (as in
-        // OpenMM's LangevinMiddle scheme); RATTLE after the last kick keeps v tangent.
-        shakeAndCorrect(constraints, xStart, x, v, atomInvM, s.replicas, h, scratch);
+        const r = s.replicas;
+        for (let i = 0; i < x.length; i++) v[i] += h * f[i] * invM[i % per];
+        rattleVelocities(constraints, x, v, atomInvM, r);
+        const drift = () => {
+          xStart.set(x);
+          for (let i = 0; i < x.length; i++) x[i] += h * v[i];
+          shakeAndCorrect(constraints, xStart, x, v, atomInvM, r, h, scratch);
+          rattleVelocities(constraints, x, v, atomInvM, r);
+        };
+        drift();
+        for (let i = 0; i < x.length; i++) v[i] = c1 * v[i] + noiseScale[i % per] * s.rng.normal();
+        rattleVelocities(constraints, x, v, atomInvM, r);
+        drift();
       }
       p.evaluate(x, s.replicas, f, s.energies);
       for (let i = 0; i < x.length; i++) v[i] += h * f[i] * invM[i % per];

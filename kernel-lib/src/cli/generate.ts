@@ -1,0 +1,80 @@
+/**
+ * `cglab generate <system> --ns T --save-every-ps S --replicas R --seed N --out file.npz
+ * [--equilibrate-ps P] [--workers W] [--no-cache]`: reference data with atomistic forces as a
+ * cglab data set, reused from the cache when the same settings were generated before.
+ * Ctrl-C stops every replica at its next frame and writes what was computed (marked
+ * interrupted in the provenance, and not cached).
+ */
+import { createRequire } from 'node:module';
+import { cacheKey, cachedFile, copyFromCache, storeInCache } from '../datasets/cache.js';
+import { generate } from '../datasets/generate.js';
+import { getSystem, systemNames } from '../datasets/systems.js';
+import { writeDataset } from '../io/dataset.js';
+import { progressBar } from '../util/progress.js';
+import { optString, parseArgs } from './args.js';
+
+const require = createRequire(import.meta.url);
+
+function num(v: string | undefined, flag: string, dflt?: number): number {
+  if (v === undefined) {
+    if (dflt === undefined) throw new Error(`cglab generate: --${flag} is required`);
+    return dflt;
+  }
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`cglab generate: --${flag} must be a number, got '${v}'`);
+  return n;
+}
+
+export async function generateCommand(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { valued: ['ns', 'save-every-ps', 'replicas', 'seed', 'out', 'equilibrate-ps', 'workers'], flags: ['no-cache'] }, 'generate');
+  const [system, ...extra] = args.positional;
+  if (!system || extra.length) {
+    throw new Error(`cglab generate: expected one system name (${systemNames().join(', ')}), got ${args.positional.length ? args.positional.join(' ') : 'none'}`);
+  }
+  const out = optString(args, 'out');
+  if (!out) throw new Error('cglab generate: --out file.npz is required');
+  if (!out.endsWith('.npz')) throw new Error(`cglab generate: --out must name a .npz file, got '${out}'`);
+  const options = {
+    system,
+    ns: num(optString(args, 'ns'), 'ns'),
+    saveEveryPs: num(optString(args, 'save-every-ps'), 'save-every-ps', 1),
+    replicas: num(optString(args, 'replicas'), 'replicas', 1),
+    seed: num(optString(args, 'seed'), 'seed', 1),
+    equilibratePs: num(optString(args, 'equilibrate-ps'), 'equilibrate-ps', 10),
+  };
+  const sys = getSystem(system); // unknown names fail here, before any work
+  const version = (require('../../package.json') as { version: string }).version;
+  const key = cacheKey({ ...options, cglab: version, parameters: sys.description });
+  const useCache = !args.options.has('no-cache');
+  const hit = useCache ? cachedFile(key) : undefined;
+  if (hit) {
+    copyFromCache(hit, out);
+    process.stderr.write(`cglab generate: reused the cached data set ${hit} (checksum verified) → ${out}\n`);
+    return 0;
+  }
+
+  const ac = new AbortController();
+  const onSigint = () => {
+    process.stderr.write('\ncglab generate: interrupted — finishing the current frames and writing what was computed (Ctrl-C again to abort)\n');
+    ac.abort();
+    process.off('SIGINT', onSigint);
+  };
+  process.on('SIGINT', onSigint);
+  const bar = progressBar(`${system} ${options.replicas}×${options.ns} ns`);
+  try {
+    const workers = optString(args, 'workers');
+    const res = await generate({
+      ...options,
+      workers: workers === undefined ? undefined : num(workers, 'workers'),
+      signal: ac.signal,
+      onProgress: (d, t) => bar.update(d, t),
+    });
+    bar.done(`${res.trajectory.nFrames} frames (${res.framesPerReplica.join(', ')} per replica)${res.interrupted ? ', interrupted' : ''}`);
+    writeDataset(out, res.trajectory, { provenance: { cache_key: key } });
+    if (useCache && !res.interrupted) storeInCache(key, out);
+    process.stderr.write(`cglab generate: wrote ${out}\n`);
+    return res.interrupted ? 130 : 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

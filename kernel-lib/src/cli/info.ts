@@ -1,0 +1,164 @@
+/**
+ * `cglab info <file> [--top file.pdb] [--json]`: what a structure, trajectory, NPY array or data
+ * set file holds, read with the same readers every other command uses.
+ */
+import { basename, extname } from 'node:path';
+import { datasetMeta, decodeDataset, readCoordinates } from '../io/dataset.js';
+import { readNpy } from '../io/npy.js';
+import { readNpz } from '../io/npz.js';
+import type { Trajectory } from '../io/trajectory.js';
+import type { Units } from '../units.js';
+import { optString, parseArgs } from './args.js';
+
+/** One array of an NPZ or NPY file. */
+export interface ArrayInfo {
+  name: string;
+  dtype: string;
+  shape: number[];
+}
+
+/** What {@link fileInfo} finds; absent fields do not apply to the file. */
+export interface FileInfo {
+  file: string;
+  /** File type, from the extension: npz, npy, pdb, xyz or dcd. */
+  format: string;
+  /** Every array of an NPZ/NPY file, in file order. */
+  arrays?: ArrayInfo[];
+  frames?: number;
+  atoms?: number;
+  /** Runs of consecutive atoms sharing chain, residue number and name; null without topology. */
+  residues?: number | null;
+  bonds?: number | null;
+  /**
+   * Units the file's arrays are stored in (NPZ with positions); null when the file declares none
+   * and is read as internal units. The values below are always internal units.
+   */
+  units?: Units | null;
+  /** Periodic box of frame 0 (nm): vectors as rows, their lengths, and whether any frame differs. */
+  box?: { vectors: number[][]; lengths: number[]; orthorhombic: boolean; varies: boolean } | null;
+  /** First and last time, and the first step, ps; null when the file has no times. */
+  time?: { start: number; end: number; step: number | null } | null;
+  provenance?: Record<string, unknown> | null;
+}
+
+/** float32 values printed as the 7 digits they hold, not their float64 expansion. */
+const f32 = (v: number) => Number(v.toPrecision(7));
+
+function residueCount(t: Trajectory): number | null {
+  if (!t.topology) return null;
+  let n = 0;
+  let prev = '';
+  for (const a of t.topology.atoms) {
+    const key = `${a.chain ?? ''}|${a.resid}|${a.residue}`;
+    if (key !== prev) n++;
+    prev = key;
+  }
+  return n;
+}
+
+function boxInfo(t: Trajectory): FileInfo['box'] {
+  const b = t.box;
+  if (!b || t.nFrames === 0) return null;
+  const vectors = [0, 1, 2].map((r) => [0, 1, 2].map((c) => f32(b[3 * r + c])));
+  const lengths = vectors.map((v) => f32(Math.hypot(...v)));
+  const orthorhombic = vectors.every((v, r) => v.every((x, c) => r === c || x === 0));
+  let varies = false;
+  for (let i = 9; i < b.length && !varies; i++) varies = b[i] !== b[i % 9];
+  return { vectors, lengths, orthorhombic, varies };
+}
+
+/**
+ * Time step of float32 times: their difference carries only the digits the larger time resolves
+ * (2^-24 relative), so 10.1 − 10.0 shows as 0.1, not 0.1000004.
+ */
+function timeStep(time: Float32Array): number | null {
+  if (time.length < 2) return null;
+  const step = time[1] - time[0];
+  const resolution = Math.max(Math.abs(time[0]), Math.abs(time[1])) * 2 ** -24;
+  const digits = Math.min(7, Math.max(1, Math.floor(Math.log10(Math.abs(step) / resolution))));
+  return step === 0 ? 0 : Number(step.toPrecision(digits));
+}
+
+function trajectoryInfo(t: Trajectory): Partial<FileInfo> {
+  const time = t.time;
+  return {
+    frames: t.nFrames,
+    atoms: t.nAtoms,
+    residues: residueCount(t),
+    bonds: t.topology ? t.topology.bonds.length : null,
+    box: boxInfo(t),
+    time: time && time.length ? { start: f32(time[0]), end: f32(time[time.length - 1]), step: timeStep(time) } : null,
+    provenance: t.provenance ?? null,
+  };
+}
+
+/**
+ * Describe `path`: arrays (NPZ/NPY), frames, atoms, residues, bonds, declared units, box, time
+ * range and provenance. An NPZ with `positions` is read as a data set (a missing topology is
+ * reported, not an error); other NPZ files list their arrays only.
+ * @param opts.top PDB giving the topology of a data set or DCD without one.
+ * @throws Error naming the file for anything its reader rejects.
+ */
+export function fileInfo(path: string, opts: { top?: string } = {}): FileInfo {
+  const format = extname(path).slice(1).toLowerCase();
+  if (format === 'npy') {
+    const a = readNpy(path);
+    return { file: path, format, arrays: [{ name: basename(path, extname(path)), dtype: a.dtype, shape: a.shape }] };
+  }
+  if (format !== 'npz') return { file: path, format, ...trajectoryInfo(readCoordinates(path, opts)) };
+  const npz = readNpz(path);
+  const arrays = npz.names.map((name) => {
+    const h = npz.header(name);
+    return { name, dtype: h.dtype, shape: h.shape };
+  });
+  if (!npz.has('positions')) return { file: path, format, arrays };
+  const traj = decodeDataset(npz, { top: opts.top, requireTopology: false });
+  return { file: path, format, arrays, units: datasetMeta(npz)?.units ?? null, ...trajectoryInfo(traj) };
+}
+
+/** One line per top-level provenance entry, long values cut short. */
+function provenanceLines(p: Record<string, unknown>): string[] {
+  return Object.entries(p).map(([k, v]) => {
+    const s = Array.isArray(v) ? `[${v.length} items]` : typeof v === 'object' && v !== null ? `{${Object.keys(v).join(', ')}}` : String(v);
+    return `${k}: ${s.length > 70 ? s.slice(0, 69) + '…' : s}`;
+  });
+}
+
+/** `info` as aligned human-readable lines. */
+export function formatInfo(info: FileInfo): string {
+  const rows: [string, string][] = [['file', `${info.file} (${info.format})`]];
+  const add = (k: string, lines: string[]) => lines.forEach((l, i) => rows.push([i === 0 ? k : '', l]));
+  if (info.frames !== undefined) rows.push(['frames', String(info.frames)]);
+  if (info.atoms !== undefined) {
+    rows.push(['atoms', info.residues === null ? `${info.atoms} (no topology: give --top file.pdb)` : `${info.atoms} in ${info.residues} residues, ${info.bonds} bonds`]);
+  }
+  if (info.arrays) {
+    const w = Math.max(...info.arrays.map((a) => a.name.length));
+    add('arrays', info.arrays.length ? info.arrays.map((a) => `${a.name.padEnd(w)}  ${a.dtype}  [${a.shape.join(', ')}]`) : ['none']);
+  }
+  if (info.units !== undefined) {
+    rows.push(['units', info.units ? Object.entries(info.units).map(([q, u]) => `${q} ${u}`).join(', ') + ' (as stored)' : 'none declared: read as nm, ps, kJ/mol/nm']);
+  }
+  if (info.box !== undefined) {
+    const b = info.box;
+    rows.push(['box', b ? `frame 0: ${b.lengths.join(' × ')} nm, ${b.orthorhombic ? 'orthorhombic' : 'triclinic'}, ${b.varies ? 'varies between frames' : 'constant'}` : 'none']);
+  }
+  if (info.time !== undefined) {
+    const t = info.time;
+    rows.push(['time', t ? `${t.start} to ${t.end} ps${t.step === null ? '' : ` (step ${t.step} ps)`}` : 'none']);
+  }
+  if (info.provenance !== undefined) add('provenance', info.provenance && Object.keys(info.provenance).length ? provenanceLines(info.provenance) : ['none']);
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n');
+}
+
+/** Run `cglab info` with `argv` (after the command name); resolves to the exit code. */
+export async function infoCommand(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { valued: ['top'], flags: ['json'] }, 'info');
+  if (args.positional.length !== 1) {
+    throw new Error(`cglab info: expected one file, got ${args.positional.length} (usage: cglab info <file> [--top file.pdb] [--json])`);
+  }
+  const info = fileInfo(args.positional[0], { top: optString(args, 'top') });
+  process.stdout.write(args.options.has('json') ? JSON.stringify(info, null, 2) + '\n' : formatInfo(info) + '\n');
+  return 0;
+}

@@ -1,0 +1,50 @@
+/**
+ * Worker thread of `generate`: simulates its share of the replicas of one built-in system and
+ * posts each replica's frames back. Every replica has its own random stream (derived from the
+ * seed and the replica index), so results do not depend on how replicas are split over workers.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { baoab, initState } from '../md/integrators.js';
+import { run } from '../md/simulate.js';
+import { getSystem } from './systems.js';
+import type { WorkerJob, WorkerMessage } from './generate.js';
+
+const job = workerData as WorkerJob;
+const port = parentPort;
+if (!port) throw new Error('generateWorker must run as a worker thread');
+const stop = new Int32Array(job.stopFlag);
+const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+try {
+  const sys = getSystem(job.system);
+  const integrator = baoab({ dt: sys.dt, temperature: sys.temperature, friction: sys.friction, masses: sys.masses, constraints: sys.constraints });
+  for (const r of job.replicas) {
+    const x0 = Float64Array.from(sys.positions);
+    const state = initState(sys.potential, x0, sys.masses, sys.temperature, replicaSeed(job.seed, r), sys.constraints);
+    const signal = { get aborted() { return Atomics.load(stop, 0) !== 0; } } as AbortSignal;
+    let reported = 0;
+    const onProgress = (done: number) => {
+      post({ type: 'progress', steps: done - reported });
+      reported = done;
+    };
+    if (job.equilibrationSteps > 0) {
+      run(sys.potential, integrator, state, { steps: job.equilibrationSteps, saveEvery: job.equilibrationSteps, signal, onProgress });
+    }
+    reported = 0;
+    state.step = 0;
+    const res = run(sys.potential, integrator, state, { steps: job.steps, saveEvery: job.saveEvery, saveForces: true, signal, onProgress });
+    const positions = res.positions.slice();
+    const forces = (res.forces as Float32Array).slice();
+    const energies = res.energies.slice();
+    post({ type: 'replica', replica: r, frames: res.frames, positions, forces, energies }, [positions.buffer, forces.buffer, energies.buffer]);
+    if (res.interrupted) break;
+  }
+  post({ type: 'done' });
+} catch (e) {
+  post({ type: 'error', message: (e as Error).message });
+}
+
+/** Seed of replica r's random stream: distinct for every (seed, replica) pair in practice. */
+function replicaSeed(seed: number, r: number): number {
+  return (Math.imul(seed, 0x9e3779b1) + Math.imul(r + 1, 0x85ebca77)) >>> 0;
+}

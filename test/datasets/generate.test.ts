@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generate } from 'cglab/datasets/generate';
+import { getSystem } from 'cglab/datasets/systems';
+import { readDataset } from 'cglab/io/dataset';
+
+const bin = fileURLToPath(new URL('../../../node_modules/.bin/cglab', import.meta.url));
+
+test('frames carry the atomistic forces −dU/dx of their own positions', async () => {
+  const r = await generate({ system: 'muller-brown', ns: 0.05, saveEveryPs: 1, replicas: 2, seed: 1, equilibratePs: 1 });
+  const p = getSystem('muller-brown').potential;
+  assert.equal(r.trajectory.nFrames, 100);
+  for (let f = 0; f < r.trajectory.nFrames; f += 7) {
+    const x = Float64Array.of(r.trajectory.positions[3 * f], r.trajectory.positions[3 * f + 1]);
+    const forces = new Float64Array(2);
+    p.evaluate(x, 1, forces, new Float64Array(1));
+    // Positions are stored as float32: forces recomputed from them differ by ≈ |∇F|·6e-8·|x|.
+    assert.ok(Math.abs(forces[0] - r.trajectory.forces![3 * f]) < 1e-2 && Math.abs(forces[1] - r.trajectory.forces![3 * f + 1]) < 1e-2);
+    assert.equal(r.trajectory.forces![3 * f + 2], 0);
+  }
+});
+
+test('the same seed gives identical data whatever the number of workers; another seed differs', async () => {
+  const opts = { system: 'double-well-2d', ns: 0.02, saveEveryPs: 0.5, replicas: 3, seed: 9, equilibratePs: 1 };
+  const a = await generate({ ...opts, workers: 1 });
+  const b = await generate({ ...opts, workers: 2 });
+  const c = await generate({ ...opts, seed: 10, workers: 2 });
+  assert.deepEqual(a.framesPerReplica, [40, 40, 40]);
+  assert.deepEqual(Array.from(a.trajectory.positions), Array.from(b.trajectory.positions));
+  assert.notDeepEqual(Array.from(a.trajectory.positions), Array.from(c.trajectory.positions));
+});
+
+test('aborting keeps the frames computed so far and says so', async () => {
+  const ac = new AbortController();
+  const r = await generate({
+    system: 'coupled-2d', ns: 100, saveEveryPs: 1, replicas: 2, seed: 1, equilibratePs: 0.1, signal: ac.signal,
+    onProgress: (done) => { if (done > 20000) ac.abort(); },
+  });
+  assert.equal(r.interrupted, true);
+  assert.ok(r.trajectory.nFrames > 0 && r.trajectory.nFrames < 200000);
+  assert.equal(r.trajectory.provenance?.interrupted, true);
+});
+
+test('cglab generate writes a data set, then reuses the checksummed cache; a corrupted cache entry is regenerated', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cglab-gen-'));
+  const env = { ...process.env, CGLAB_CACHE_DIR: join(dir, 'cache') };
+  const args = ['generate', 'double-well-2d', '--ns', '0.02', '--save-every-ps', '1', '--replicas', '2', '--seed', '4', '--equilibrate-ps', '1'];
+  const out1 = join(dir, 'a.npz');
+  execFileSync(bin, [...args, '--out', out1], { env, stdio: 'pipe' });
+  const t = readDataset(out1);
+  assert.equal(t.nFrames, 40);
+  assert.equal(t.provenance?.system, 'double-well-2d');
+  assert.ok(t.forces);
+  const out2 = join(dir, 'b.npz');
+  const second = spawnSync(bin, [...args, '--out', out2], { env, encoding: 'utf8' });
+  assert.match(second.stderr, /reused the cached data set .* \(checksum verified\)/);
+  assert.deepEqual(readFileSync(out2), readFileSync(out1));
+  const key = t.provenance?.cache_key as string;
+  writeFileSync(join(dir, 'cache', `${key}.npz`), 'garbage');
+  const third = spawnSync(bin, [...args, '--out', join(dir, 'c.npz')], { env, encoding: 'utf8' });
+  assert.equal(third.status, 0);
+  assert.doesNotMatch(third.stderr, /reused/);
+});
+
+test('unknown systems and bad settings are clear errors', () => {
+  const run = (a: string[]) => spawnSync(bin, ['generate', ...a], { encoding: 'utf8' });
+  assert.match(run(['water', '--ns', '1', '--out', '/tmp/x.npz']).stderr, /unknown system 'water': expected one of .*alanine-dipeptide|unknown system 'water': expected one of .*coupled-2d/);
+  assert.match(run(['coupled-2d', '--ns', '-1', '--out', '/tmp/x.npz']).stderr, /--ns \(ns\) must be a positive number/);
+  assert.match(run(['coupled-2d', '--ns', '1']).stderr, /--out file\.npz is required/);
+  assert.match(run(['coupled-2d', '--ns', '1', '--out', 'x.dcd']).stderr, /--out must name a \.npz file/);
+});
