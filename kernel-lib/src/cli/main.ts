@@ -1,6 +1,7 @@
 /** The `cglab` command line: one subcommand per job, each in its own module. */
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor.js';
+import { evaluateCommand } from './evaluate.js';
 import { generateCommand } from './generate.js';
 import { infoCommand } from './info.js';
 
@@ -9,6 +10,10 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   demo: { run: demoCommand, summary: 'headless demo: backend report and a toy simulation with its free-energy profile' },
   doctor: { run: doctorCommand, summary: 'tensor backend, threads, SIMD, versions and GPU advice [--json]' },
+  evaluate: {
+    run: evaluateCommand,
+    summary: 'energies and forces of frames: --system <name|parameters.json> --coords frames.(npz|dcd|pdb) [--top file.pdb] --out out.npz',
+  },
   generate: {
     run: generateCommand,
     summary: 'reference data with atomistic forces: <system> --ns T --save-every-ps S --replicas R --seed N --out file.npz',
