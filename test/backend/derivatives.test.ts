@@ -14,7 +14,7 @@ interface Case {
   xShape: number[];
   thetaShape: number[];
   energy: Energy;
-  /** Inputs avoid kinks: no x within `gap` of these values (relu/capAt corners). */
+  /** Values of x to keep 4h away from (relu and capAt corners), so finite differences stay smooth. */
   kinks?: number[];
   backends?: BackendName[];
 }
@@ -63,8 +63,8 @@ const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 function central(f: (v: number[]) => number, v: number[], k: number, h: number): number {
   const plus = v.slice();
   const minus = v.slice();
-  plus[k] = v[k]! + h;
-  minus[k] = v[k]! - h;
+  plus[k] = v[k] + h;
+  minus[k] = v[k] - h;
   return (f(plus) - f(minus)) / (2 * h);
 }
 
@@ -78,7 +78,7 @@ function assertGradClose(what: string, got: number[], fd: { grad: number[]; roun
   const scale = Math.max(...fd.grad.map(Math.abs));
   const allowed = 1e-3 * scale + fd.roundingBound;
   got.forEach((g, k) => {
-    const err = Math.abs(g - fd.grad[k]!);
+    const err = Math.abs(g - fd.grad[k]);
     assert.ok(err <= allowed, `${what}[${k}]: autodiff ${g}, finite differences ${fd.grad[k]} (error ${err} > ${allowed})`);
   });
 }
@@ -89,10 +89,10 @@ function evaluate(c: Case, backend: BackendName): Result {
   const theta0 = values(size(c.thetaShape), 2, 0.3, 1.2);
   const fRef = values(size(c.xShape), 3, -1, 1);
   const energy = (x: number[], theta: number[]) =>
-    tf.tidy(() => c.energy(tf.tensor(x, c.xShape), tf.tensor(theta, c.thetaShape)).dataSync()[0]!);
+    tf.tidy(() => c.energy(tf.tensor(x, c.xShape), tf.tensor(theta, c.thetaShape)).dataSync()[0]);
   const forces = (x: tf.Tensor, theta: tf.Tensor) => tf.neg(tf.grad((y) => c.energy(y, theta))(x));
   const loss = (theta: tf.Tensor) => tf.mean(tf.square(tf.sub(forces(tf.tensor(x0, c.xShape), theta), tf.tensor(fRef, c.xShape))));
-  const lossAt = (theta: number[]) => tf.tidy(() => loss(tf.tensor(theta, c.thetaShape)).dataSync()[0]!);
+  const lossAt = (theta: number[]) => tf.tidy(() => loss(tf.tensor(theta, c.thetaShape)).dataSync()[0]);
 
   const F = tf.tidy(() => Array.from(forces(tf.tensor(x0, c.xShape), tf.tensor(theta0, c.thetaShape)).dataSync()));
   const fdE = fdGradient((x) => energy(x, theta0), x0);
@@ -108,7 +108,7 @@ function assertBackendsAgree(what: string, a: number[], b: number[]): void {
   // Both float32; kernels differ only in summation order and transcendental approximations
   // (cglab's tanh is tf.tanh on cpu and a sigmoid on wasm): observed ≤ 4e-7 of the scale.
   const scale = Math.max(...a.map(Math.abs));
-  a.forEach((v, k) => assert.ok(Math.abs(v - b[k]!) <= 1e-5 * scale, `${what}[${k}]: cpu ${v}, wasm ${b[k]}`));
+  a.forEach((v, k) => assert.ok(Math.abs(v - b[k]) <= 1e-5 * scale, `${what}[${k}]: cpu ${v}, wasm ${b[k]}`));
 }
 
 function check(c: Case): void {
@@ -144,7 +144,7 @@ test('second derivatives through tanh, sigmoid, exp, sqrt equal the closed forms
   for (const backend of BACKENDS) {
     await useBackend(backend);
     for (const [name, f, exact] of cases) {
-      const got = tf.tidy(() => tf.grad((th) => tf.grad((y) => f(tf.mul(th, y)))(tf.scalar(x)))(tf.scalar(theta)).dataSync()[0]!);
+      const got = tf.tidy(() => tf.grad((th) => tf.grad((y) => f(tf.mul(th, y)))(tf.scalar(x)))(tf.scalar(theta)).dataSync()[0]);
       assert.ok(Math.abs(got - exact) <= 1e-5 * Math.max(1, Math.abs(exact)), `${backend} ${name}: ${got}, exact ${exact}`);
     }
   }
@@ -256,7 +256,7 @@ check({
   thetaShape: [3],
   energy: (x, th) => {
     const [a, b] = tf.split(x, [2, 2], 0);
-    return tf.add(tf.sum(tf.mul(tf.sin(tf.mul(x, th)), tf.cos(x))), tf.sum(tf.mul(tf.atan2(a!, tf.add(b!, 2)), th)));
+    return tf.add(tf.sum(tf.mul(tf.sin(tf.mul(x, th)), tf.cos(x))), tf.sum(tf.mul(tf.atan2(a, tf.add(b, 2)), th)));
   },
 });
 
@@ -278,9 +278,9 @@ check({
   energy: (x, th) => {
     const joined = tf.concat([tf.slice(x, [0, 0], [4, 2]), tf.transpose(tf.slice(x, [1, 1], [2, 2]))], 0); // [6, 2]
     const rows = tf.unstack(tf.reshape(tf.pad(joined, [[1, 1], [1, 0]]), [12, 2]));
-    const picked = tf.stack([rows[1]!, rows[6]!, rows[3]!], 1); // [2, 3]
+    const picked = tf.stack([rows[1], rows[6], rows[3]], 1); // [2, 3]
     const [left, right] = tf.split(tf.tile(tf.expandDims(th, 0), [2, 1]), 2, 1); // [2, 3] each
-    return tf.addN([scalarOf(joined), scalarOf(tf.matMul(picked, tf.reshape(left!, [3, 2]))), tf.sum(tf.mul(cube(picked), right!))]);
+    return tf.addN([scalarOf(joined), scalarOf(tf.matMul(picked, tf.reshape(left, [3, 2]))), tf.sum(tf.mul(cube(picked), right))]);
   },
 });
 
@@ -311,7 +311,7 @@ function cross(u: tf.Tensor, v: tf.Tensor): tf.Tensor {
   const [u0, u1, u2] = tf.split(u, 3, -1);
   const [v0, v1, v2] = tf.split(v, 3, -1);
   return tf.concat(
-    [tf.sub(tf.mul(u1!, v2!), tf.mul(u2!, v1!)), tf.sub(tf.mul(u2!, v0!), tf.mul(u0!, v2!)), tf.sub(tf.mul(u0!, v1!), tf.mul(u1!, v0!))],
+    [tf.sub(tf.mul(u1, v2), tf.mul(u2, v1)), tf.sub(tf.mul(u2, v0), tf.mul(u0, v2)), tf.sub(tf.mul(u0, v1), tf.mul(u1, v0))],
     -1,
   );
 }
@@ -345,7 +345,7 @@ check({
 
 const BEADS = 5;
 const LAYERS = [allPairs(BEADS).length, 8, 8, 1];
-const MLP_SIZE = LAYERS.slice(1).reduce((n, out, l) => n + (LAYERS[l]! + 1) * out, 0);
+const MLP_SIZE = LAYERS.slice(1).reduce((n, out, l) => n + (LAYERS[l] + 1) * out, 0);
 
 check({
   name: 'CGnet-like: pair distances → MLP with cglab tanh → energy',
@@ -355,7 +355,7 @@ check({
     let h: tf.Tensor = safeNorm(pairDifferences(x, pairDifferenceMatrix(BEADS))); // [B, 10]
     let at = 0;
     LAYERS.slice(1).forEach((out, l) => {
-      const inp = LAYERS[l]!;
+      const inp = LAYERS[l];
       const W = tf.reshape(tf.slice(th, [at], [inp * out]), [inp, out]);
       const bias = tf.slice(th, [at + inp * out], [out]);
       at += (inp + 1) * out;

@@ -61,20 +61,20 @@ function weightedProduct(p: Product, a: number[], b: number[], w: number[]): num
   const outBatch = broadcastShape(p.batchA, p.batchB);
   const offset = (batch: number[], idx: number[]) => {
     const s = strides(batch);
-    return batch.reduce((o, d, i) => o + (d === 1 ? 0 : idx[idx.length - batch.length + i]! * s[i]!), 0);
+    return batch.reduce((o, d, i) => o + (d === 1 ? 0 : idx[idx.length - batch.length + i] * s[i]), 0);
   };
-  const aAt = (ob: number, i: number, k: number) => a[ob * N * K + (p.tA ? k * N + i : i * K + k)]!;
-  const bAt = (ob: number, k: number, j: number) => b[ob * K * M + (p.tB ? j * K + k : k * M + j)]!;
+  const aAt = (ob: number, i: number, k: number) => a[ob * N * K + (p.tA ? k * N + i : i * K + k)];
+  const bAt = (ob: number, k: number, j: number) => b[ob * K * M + (p.tB ? j * K + k : k * M + j)];
   let total = 0;
   for (let o = 0; o < size(outBatch); o++) {
-    const idx = outBatch.map((d, i) => Math.floor(o / strides(outBatch)[i]!) % d);
+    const idx = outBatch.map((d, i) => Math.floor(o / strides(outBatch)[i]) % d);
     const oa = offset(p.batchA, idx);
     const ob = offset(p.batchB, idx);
     for (let i = 0; i < N; i++) {
       for (let j = 0; j < M; j++) {
         let y = 0;
         for (let k = 0; k < K; k++) y += aAt(oa, i, k) * bAt(ob, k, j);
-        total += w[(o * N + i) * M + j]! * y;
+        total += w[(o * N + i) * M + j] * y;
       }
     }
   }
@@ -96,14 +96,14 @@ function tfGradients(p: Product, a: number[], b: number[], w: number[]): [number
     const W = tf.tensor(w, [...broadcastShape(p.batchA, p.batchB), N, M]);
     const f = (x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(W, tf.matMul(x, y, p.tA, p.tB)));
     const [ga, gb] = tf.grads(f)([tf.tensor(a, shapeA(p)), tf.tensor(b, shapeB(p))]);
-    assert.deepEqual([ga!.shape, gb!.shape], [shapeA(p), shapeB(p)]);
-    return [Array.from(ga!.dataSync()), Array.from(gb!.dataSync())];
+    assert.deepEqual([ga.shape, gb.shape], [shapeA(p), shapeB(p)]);
+    return [Array.from(ga.dataSync()), Array.from(gb.dataSync())];
   });
 }
 
 function assertClose(what: string, got: number[], want: number[], rel: number): void {
   const scale = Math.max(...want.map(Math.abs));
-  got.forEach((g, k) => assert.ok(Math.abs(g - want[k]!) <= rel * scale, `${what}[${k}]: ${g} vs ${want[k]}`));
+  got.forEach((g, k) => assert.ok(Math.abs(g - want[k]) <= rel * scale, `${what}[${k}]: ${g} vs ${want[k]}`));
 }
 
 for (const backend of BACKENDS) {

@@ -1,8 +1,9 @@
 /**
  * Backend-specific speed-ups that change results by float32 summation order at most, installed
- * by `select.ts` once a backend is chosen. tfjs-wasm multiplies a matrix given with a transpose flag about ten times
- * slower than a plain one, and every BatchMatMul gradient asks for exactly such products; on
- * wasm the gradient therefore transposes explicitly and then runs a plain product.
+ * by `select.ts` once a backend is chosen. tfjs-wasm multiplies a matrix given with a
+ * transpose flag about ten times slower than a plain one, and every BatchMatMul gradient asks
+ * for exactly such products; on wasm the gradient therefore transposes explicitly and then
+ * runs a plain product.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulGradient, type MatMul } from './gradients.js';

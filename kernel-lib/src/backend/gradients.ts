@@ -10,11 +10,12 @@
  * output on the tape before the op that made it, so a second derivative silently drops every
  * path through it. tfjs's own Tanh, Sigmoid, Exp, Sqrt and Pow gradients save outputs, and
  * their second derivatives are wrong (∂²tanh(θx)/∂θ∂x at θ = 1.3, x = 0.7: tfjs 0.48, exact
- * −0.15); these recompute the output from the saved input instead. Kernels
- * covered: Abs Add AddN Atan2 BatchMatMul Cast Concat Cos Exp ExpandDims GatherV2 Identity Log Mean
- * Multiply Neg Pack PadV2 Pow RealDiv Relu Reshape Sigmoid Sign Sin Slice Softplus SplitV Sqrt
- * Square SquaredDifference Step Sub Sum Tanh Tile Transpose Unpack UnsortedSegmentSum.
- * Anything else fails with tfjs's "gradient function not found for <kernel>".
+ * −0.15); these recompute the output from the saved input instead.
+ *
+ * Kernels covered: Abs Add AddN Atan2 BatchMatMul Cast Concat Cos Exp ExpandDims GatherV2
+ * Identity Log Mean Multiply Neg Pack PadV2 Pow RealDiv Relu Reshape Sigmoid Sign Sin Slice
+ * Softplus SplitV Sqrt Square SquaredDifference Step Sub Sum Tanh Tile Transpose Unpack
+ * UnsortedSegmentSum. Anything else fails with tfjs's "gradient function not found for <kernel>".
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -68,7 +69,7 @@ const zero: GradFn = (dy) => ({ x: () => tf.zeros(dy.shape) });
 /** The kept axes of a reduction, as 1s, so that dy broadcasts back over the reduced ones. */
 function keptDimsShape(shape: number[], axis: tf.NamedAttrMap[string]): { shape: number[]; count: number } {
   const axes = tf.util.parseAxisParam((axis ?? null) as number | number[], shape);
-  return { shape: shape.map((s, i) => (axes.includes(i) ? 1 : s)), count: axes.reduce((n, i) => n * shape[i]!, 1) };
+  return { shape: shape.map((s, i) => (axes.includes(i) ? 1 : s)), count: axes.reduce((n, i) => n * shape[i], 1) };
 }
 
 function inversePermutation(perm: number[]): number[] {
@@ -78,7 +79,7 @@ function inversePermutation(perm: number[]): number[] {
 }
 
 function normAxis(axis: tf.NamedAttrMap[string], shape: number[]): number {
-  return tf.util.parseAxisParam(axis as number, shape)[0]!;
+  return tf.util.parseAxisParam(axis as number, shape)[0];
 }
 
 const GRADIENTS: tf.GradConfig[] = [
@@ -87,45 +88,45 @@ const GRADIENTS: tf.GradConfig[] = [
   grad('Neg', (dy) => ({ x: () => tf.neg(dy) })),
   grad('Step', zero),
   grad('Sign', zero),
-  grad('Abs', (dy, [x]) => ({ x: () => tf.mul(dy, tf.sign(x!)) }), { inputsToSave: ['x'] }),
-  grad('Sqrt', (dy, [x]) => ({ x: () => tf.div(dy, tf.mul(tf.sqrt(x!), 2)) }), { inputsToSave: ['x'] }),
-  grad('Square', (dy, [x]) => ({ x: () => tf.mul(dy, tf.mul(x!, 2)) }), { inputsToSave: ['x'] }),
-  grad('Exp', (dy, [x]) => ({ x: () => tf.mul(dy, tf.exp(x!)) }), { inputsToSave: ['x'] }),
-  grad('Log', (dy, [x]) => ({ x: () => tf.div(dy, x!) }), { inputsToSave: ['x'] }),
-  grad('Sigmoid', (dy, [x]) => ({ x: () => tf.mul(dy, sigmoidSlope(tf.sigmoid(x!))) }), { inputsToSave: ['x'] }),
-  grad('Tanh', (dy, [x]) => ({ x: () => tf.mul(dy, tf.sub(1, tf.square(tf.tanh(x!)))) }), { inputsToSave: ['x'] }),
-  grad('Relu', (dy, [x]) => ({ x: () => tf.mul(dy, tf.step(x!)) }), { inputsToSave: ['x'] }),
-  grad('Softplus', (dy, [x]) => ({ x: () => tf.mul(dy, tf.sigmoid(x!)) }), { inputsToSave: ['x'] }),
-  grad('Sin', (dy, [x]) => ({ x: () => tf.mul(dy, tf.cos(x!)) }), { inputsToSave: ['x'] }),
-  grad('Cos', (dy, [x]) => ({ x: () => tf.neg(tf.mul(dy, tf.sin(x!))) }), { inputsToSave: ['x'] }),
+  grad('Abs', (dy, [x]) => ({ x: () => tf.mul(dy, tf.sign(x)) }), { inputsToSave: ['x'] }),
+  grad('Sqrt', (dy, [x]) => ({ x: () => tf.div(dy, tf.mul(tf.sqrt(x), 2)) }), { inputsToSave: ['x'] }),
+  grad('Square', (dy, [x]) => ({ x: () => tf.mul(dy, tf.mul(x, 2)) }), { inputsToSave: ['x'] }),
+  grad('Exp', (dy, [x]) => ({ x: () => tf.mul(dy, tf.exp(x)) }), { inputsToSave: ['x'] }),
+  grad('Log', (dy, [x]) => ({ x: () => tf.div(dy, x) }), { inputsToSave: ['x'] }),
+  grad('Sigmoid', (dy, [x]) => ({ x: () => tf.mul(dy, sigmoidSlope(tf.sigmoid(x))) }), { inputsToSave: ['x'] }),
+  grad('Tanh', (dy, [x]) => ({ x: () => tf.mul(dy, tf.sub(1, tf.square(tf.tanh(x)))) }), { inputsToSave: ['x'] }),
+  grad('Relu', (dy, [x]) => ({ x: () => tf.mul(dy, tf.step(x)) }), { inputsToSave: ['x'] }),
+  grad('Softplus', (dy, [x]) => ({ x: () => tf.mul(dy, tf.sigmoid(x)) }), { inputsToSave: ['x'] }),
+  grad('Sin', (dy, [x]) => ({ x: () => tf.mul(dy, tf.cos(x)) }), { inputsToSave: ['x'] }),
+  grad('Cos', (dy, [x]) => ({ x: () => tf.neg(tf.mul(dy, tf.sin(x))) }), { inputsToSave: ['x'] }),
 
   grad('AddN', (dy, saved) => Object.fromEntries(saved.map((_, i) => [String(i), () => tf.clone(dy)])), {
     saveAllInputs: true,
   }),
-  grad('Add', (dy, [a, b]) => ({ a: () => unbroadcast(dy, a!.shape), b: () => unbroadcast(dy, b!.shape) }), {
+  grad('Add', (dy, [a, b]) => ({ a: () => unbroadcast(dy, a.shape), b: () => unbroadcast(dy, b.shape) }), {
     inputsToSave: ['a', 'b'],
   }),
-  grad('Sub', (dy, [a, b]) => ({ a: () => unbroadcast(dy, a!.shape), b: () => tf.neg(unbroadcast(dy, b!.shape)) }), {
+  grad('Sub', (dy, [a, b]) => ({ a: () => unbroadcast(dy, a.shape), b: () => tf.neg(unbroadcast(dy, b.shape)) }), {
     inputsToSave: ['a', 'b'],
   }),
   grad(
     'Multiply',
-    (dy, [a, b]) => ({ a: () => unbroadcast(tf.mul(dy, b!), a!.shape), b: () => unbroadcast(tf.mul(dy, a!), b!.shape) }),
+    (dy, [a, b]) => ({ a: () => unbroadcast(tf.mul(dy, b), a.shape), b: () => unbroadcast(tf.mul(dy, a), b.shape) }),
     { inputsToSave: ['a', 'b'] },
   ),
   grad(
     'RealDiv',
     (dy, [a, b]) => ({
-      a: () => unbroadcast(tf.div(dy, b!), a!.shape),
-      b: () => unbroadcast(tf.neg(tf.div(tf.mul(dy, a!), tf.square(b!))), b!.shape),
+      a: () => unbroadcast(tf.div(dy, b), a.shape),
+      b: () => unbroadcast(tf.neg(tf.div(tf.mul(dy, a), tf.square(b))), b.shape),
     }),
     { inputsToSave: ['a', 'b'] },
   ),
   grad(
     'SquaredDifference',
     (dy, [a, b]) => {
-      const g = () => tf.mul(dy, tf.mul(tf.sub(a!, b!), 2));
-      return { a: () => unbroadcast(g(), a!.shape), b: () => unbroadcast(tf.neg(g()), b!.shape) };
+      const g = () => tf.mul(dy, tf.mul(tf.sub(a, b), 2));
+      return { a: () => unbroadcast(g(), a.shape), b: () => unbroadcast(tf.neg(g()), b.shape) };
     },
     { inputsToSave: ['a', 'b'] },
   ),
@@ -133,18 +134,18 @@ const GRADIENTS: tf.GradConfig[] = [
   grad(
     'Pow',
     (dy, [a, b]) => ({
-      a: () => unbroadcast(tf.mul(dy, tf.mul(b!, tf.pow(a!, tf.sub(b!, 1)))), a!.shape),
-      b: () => unbroadcast(tf.mul(dy, tf.mul(tf.pow(a!, b!), tf.log(a!))), b!.shape),
+      a: () => unbroadcast(tf.mul(dy, tf.mul(b, tf.pow(a, tf.sub(b, 1)))), a.shape),
+      b: () => unbroadcast(tf.mul(dy, tf.mul(tf.pow(a, b), tf.log(a))), b.shape),
     }),
     { inputsToSave: ['a', 'b'] },
   ),
   grad(
     'Atan2',
     (dy, [a, b]) => {
-      const r2 = () => tf.add(tf.square(a!), tf.square(b!));
+      const r2 = () => tf.add(tf.square(a), tf.square(b));
       return {
-        a: () => unbroadcast(tf.div(tf.mul(dy, b!), r2()), a!.shape),
-        b: () => unbroadcast(tf.neg(tf.div(tf.mul(dy, a!), r2())), b!.shape),
+        a: () => unbroadcast(tf.div(tf.mul(dy, b), r2()), a.shape),
+        b: () => unbroadcast(tf.neg(tf.div(tf.mul(dy, a), r2())), b.shape),
       };
     },
     { inputsToSave: ['a', 'b'] },
@@ -153,21 +154,21 @@ const GRADIENTS: tf.GradConfig[] = [
   grad(
     'Sum',
     (dy, [x], attrs) => {
-      const { shape } = keptDimsShape(x!.shape, attrs.axis);
-      return { x: () => tf.mul(tf.reshape(dy, shape), tf.ones(x!.shape)) };
+      const { shape } = keptDimsShape(x.shape, attrs.axis);
+      return { x: () => tf.mul(tf.reshape(dy, shape), tf.ones(x.shape)) };
     },
     { inputsToSave: ['x'] },
   ),
   grad(
     'Mean',
     (dy, [x], attrs) => {
-      const { shape, count } = keptDimsShape(x!.shape, attrs.axis);
-      return { x: () => tf.mul(tf.reshape(dy, shape), tf.fill(x!.shape, 1 / count)) };
+      const { shape, count } = keptDimsShape(x.shape, attrs.axis);
+      return { x: () => tf.mul(tf.reshape(dy, shape), tf.fill(x.shape, 1 / count)) };
     },
     { inputsToSave: ['x'] },
   ),
 
-  grad('Reshape', (dy, [x]) => ({ x: () => tf.reshape(dy, x!.shape) }), { inputsToSave: ['x'] }),
+  grad('Reshape', (dy, [x]) => ({ x: () => tf.reshape(dy, x.shape) }), { inputsToSave: ['x'] }),
   grad('ExpandDims', (dy, _saved, attrs) => {
     const dim = attrs.dim as number;
     return { input: () => tf.squeeze(dy, [dim < 0 ? dim + dy.rank : dim]) };
@@ -177,28 +178,28 @@ const GRADIENTS: tf.GradConfig[] = [
     // dy is each input axis repeated reps[i] times, block after block: split every axis into
     // (repeat, original) and add up the repeats.
     const reps = attrs.reps as number[];
-    const inShape = dy.shape.map((s, i) => s / reps[i]!);
-    const split = reps.flatMap((r, i) => [r, inShape[i]!]);
+    const inShape = dy.shape.map((s, i) => s / reps[i]);
+    const split = reps.flatMap((r, i) => [r, inShape[i]]);
     return { x: () => tf.sum(tf.reshape(dy, split), reps.map((_, i) => 2 * i)) };
   }),
   grad(
     'Slice',
     (dy, [x], attrs) => {
-      const [begin, size] = tf.slice_util.parseSliceParams(x!, attrs.begin as number[], attrs.size as number[]);
-      return { x: () => tf.pad(dy, begin.map((b, i) => [b, x!.shape[i]! - b - size[i]!] as [number, number])) };
+      const [begin, size] = tf.slice_util.parseSliceParams(x, attrs.begin as number[], attrs.size as number[]);
+      return { x: () => tf.pad(dy, begin.map((b, i) => [b, x.shape[i] - b - size[i]] as [number, number])) };
     },
     { inputsToSave: ['x'] },
   ),
   grad('PadV2', (dy, _saved, attrs) => {
     const paddings = attrs.paddings as [number, number][];
     const begin = paddings.map((p) => p[0]);
-    return { x: () => tf.slice(dy, begin, dy.shape.map((s, i) => s - paddings[i]![0] - paddings[i]![1])) };
+    return { x: () => tf.slice(dy, begin, dy.shape.map((s, i) => s - paddings[i][0] - paddings[i][1])) };
   }),
   grad(
     'Concat',
     (dy, saved, attrs) => {
-      const axis = normAxis(attrs.axis, saved[0]!.shape);
-      const parts = tf.split(dy, saved.map((t) => t.shape[axis]!), axis);
+      const axis = normAxis(attrs.axis, saved[0].shape);
+      const parts = tf.split(dy, saved.map((t) => t.shape[axis]), axis);
       return Object.fromEntries(parts.map((part, i) => [String(i), () => part]));
     },
     { saveAllInputs: true },
@@ -213,7 +214,7 @@ const GRADIENTS: tf.GradConfig[] = [
     'GatherV2',
     (dy, [x, indices], attrs) => {
       if ((attrs.batchDims as number | undefined) ?? 0) {
-        throw new Error('gather with batchDims > 0 has no gradient in cglab: reshape so the batch axes lead and gather on one axis');
+        throw new Error('gather with batchDims > 0 has no gradient in cglab: gather without batchDims, or select by matMul');
       }
       if (tf.getKernel('UnsortedSegmentSum', tf.getBackend()) === undefined) {
         throw new Error(
@@ -221,7 +222,7 @@ const GRADIENTS: tf.GradConfig[] = [
             'select with a constant matrix and matMul instead (pairDifferences in cglab/backend/ops)',
         );
       }
-      const shape = x!.shape;
+      const shape = x.shape;
       const axis = normAxis(attrs.axis, shape);
       const outer = shape.slice(0, axis);
       const inner = shape.slice(axis + 1);
@@ -229,15 +230,15 @@ const GRADIENTS: tf.GradConfig[] = [
       const perm = [outer.length, ...outer.map((_, i) => i), ...inner.map((_, i) => outer.length + 1 + i)];
       return {
         x: () => {
-          const picked = tf.transpose(tf.reshape(dy, [...outer, indices!.size, ...inner]), perm);
-          const summed = tf.unsortedSegmentSum(picked, tf.reshape(indices!, [indices!.size]), shape[axis]!);
+          const picked = tf.transpose(tf.reshape(dy, [...outer, indices.size, ...inner]), perm);
+          const summed = tf.unsortedSegmentSum(picked, tf.reshape(indices, [indices.size]), shape[axis]);
           return tf.transpose(summed, inversePermutation(perm));
         },
       };
     },
     { inputsToSave: ['x', 'indices'] },
   ),
-  grad('UnsortedSegmentSum', (dy, [segmentIds]) => ({ x: () => tf.gather(dy, segmentIds!) }), {
+  grad('UnsortedSegmentSum', (dy, [segmentIds]) => ({ x: () => tf.gather(dy, segmentIds) }), {
     inputsToSave: ['segmentIds'],
   }),
 
