@@ -31,3 +31,4 @@ export * from './topology/match.js';
 export * from './datasets/alanineDipeptide.js';
 export * from './datasets/systems.js';
 export * from './datasets/generate.js';
+export * from './physics/tensor.js';
