@@ -17,6 +17,7 @@ const DEBIAN_PACKAGES = [
   'python3-simtk',
   'python3-nbclient',
   'jupyter-client',
+  'python3-torch',
 ];
 
 const t0 = Date.now();

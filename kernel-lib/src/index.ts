@@ -32,3 +32,8 @@ export * from './datasets/alanineDipeptide.js';
 export * from './datasets/systems.js';
 export * from './datasets/generate.js';
 export * from './physics/tensor.js';
+export * from './physics/forcefield.js';
+export * from './physics/bonded.js';
+export * from './physics/nonbonded.js';
+export * from './physics/obc.js';
+export * from './analysis/divergence.js';

@@ -38,3 +38,15 @@ test('no two non-bonded atoms closer than 0.15 nm', () => {
     if (!bonded.has(`${i},${j}`)) assert.ok(distance(x, i, j) > 0.15, `${i}-${j}`);
   }
 });
+
+test('basins: C5, C7eq/PPII, αR and φ > 0 on their textbook (φ, ψ)', async () => {
+  const { alanineBasin, alanineBasinPopulations } = await import('cglab/datasets/alanineDipeptide');
+  assert.equal(alanineBasin(-150, 155), 'C5');
+  assert.equal(alanineBasin(-75, 145), 'C7eq/PPII');
+  assert.equal(alanineBasin(-83, 75), 'C7eq/PPII');
+  assert.equal(alanineBasin(-65, -40), 'alphaR');
+  assert.equal(alanineBasin(-80, -170), 'C7eq/PPII');
+  assert.equal(alanineBasin(60, 40), 'phi>0');
+  const pop = alanineBasinPopulations([-150, -65, -65, 60], [155, -40, -30, 40]);
+  assert.deepEqual(pop, { C5: 0.25, 'C7eq/PPII': 0, alphaR: 0.5, 'phi>0': 0.25 });
+});

@@ -63,3 +63,34 @@ export function fes1d(values: ArrayLike<number>, grid: Grid1d, temperature: numb
   const centers = Float64Array.from({ length: grid.bins }, (_, i) => grid.min + (i + 0.5) * w);
   return { grid, centers, counts, F: countsToFreeEnergy(counts, temperature), temperature };
 }
+
+/** A 2-D free-energy surface on a grid shared with the surfaces it is compared with. */
+export interface Fes2d {
+  gridX: Grid1d;
+  gridY: Grid1d;
+  /** [binsX·binsY] samples per bin, row-major (x outer). */
+  counts: Float64Array;
+  /** [binsX·binsY] free energy, kJ/mol, minimum 0; NaN where no sample fell. */
+  F: Float64Array;
+  temperature: number;
+}
+
+/** 2-D histogram of (x, y) pairs on gridX × gridY, row-major with x outer; outside values dropped. */
+export function histogram2d(x: ArrayLike<number>, y: ArrayLike<number>, gridX: Grid1d, gridY: Grid1d): Float64Array {
+  checkGrid(gridX, 'histogram2d x');
+  checkGrid(gridY, 'histogram2d y');
+  if (x.length !== y.length) throw new Error(`histogram2d: x has ${x.length} values but y has ${y.length}`);
+  const counts = new Float64Array(gridX.bins * gridY.bins);
+  for (let i = 0; i < x.length; i++) {
+    const bx = binOf(gridX, x[i]);
+    const by = binOf(gridY, y[i]);
+    if (bx >= 0 && by >= 0) counts[bx * gridY.bins + by]++;
+  }
+  return counts;
+}
+
+/** Free-energy surface of two coordinates sampled at `temperature` K. */
+export function fes2d(x: ArrayLike<number>, y: ArrayLike<number>, gridX: Grid1d, gridY: Grid1d, temperature: number): Fes2d {
+  const counts = histogram2d(x, y, gridX, gridY);
+  return { gridX, gridY, counts, F: countsToFreeEnergy(counts, temperature), temperature };
+}

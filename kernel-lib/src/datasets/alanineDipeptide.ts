@@ -76,3 +76,25 @@ export function buildAlanineDipeptide(phi = -80, psi = 150): Float64Array {
   spec.forEach(([atom], k) => x.set(built.subarray(3 * k, 3 * k + 3), 3 * atom));
   return x;
 }
+
+/** Conformational basins of alanine dipeptide on the Ramachandran plane. */
+export type AlanineBasin = 'C5' | 'C7eq/PPII' | 'alphaR' | 'phi>0';
+
+/**
+ * Basin of a (φ, ψ) pair in degrees: φ > 0 (αL, C7ax: rare at 300 K); otherwise αR for
+ * −120° ≤ ψ < 50°, and the extended region (ψ ≥ 50° or ψ < −120°, which wraps to ψ ≈ 180°)
+ * split at φ = −120° into C5 (more negative) and C7eq/PPII. Rectangular cuts through the low
+ * saddle regions, so populations are insensitive to their exact placement.
+ */
+export function alanineBasin(phiDeg: number, psiDeg: number): AlanineBasin {
+  if (phiDeg > 0) return 'phi>0';
+  if (psiDeg >= -120 && psiDeg < 50) return 'alphaR';
+  return phiDeg < -120 ? 'C5' : 'C7eq/PPII';
+}
+
+/** Fraction of frames in each basin; φ and ψ in degrees, one value per frame. */
+export function alanineBasinPopulations(phiDeg: ArrayLike<number>, psiDeg: ArrayLike<number>): Record<AlanineBasin, number> {
+  const out: Record<AlanineBasin, number> = { C5: 0, 'C7eq/PPII': 0, alphaR: 0, 'phi>0': 0 };
+  for (let i = 0; i < phiDeg.length; i++) out[alanineBasin(phiDeg[i], psiDeg[i])] += 1 / phiDeg.length;
+  return out;
+}
