@@ -139,25 +139,22 @@ export function baoab(options: IntegratorOptions): Integrator {
           x[i] += h * v[i];
         }
       } else {
-        // Constrained BAOAB (Leimkuhler & Matthews 2016): every drift is followed by SHAKE with
-        // its correction credited to the velocity that drifted, every velocity update by RATTLE.
+        // Constrained: RATTLE after each kick; one SHAKE after the whole A-O-A drift, whose
+        // correction δ enters the velocity as δ/dt. This is OpenMM's LangevinMiddle scheme
+        // (our kicks are split in half around it), which samples configurations as BAOAB does.
         if (xStart.length !== x.length) {
           xStart = new Float64Array(x.length);
           scratch = new Float64Array(x.length);
         }
-        const r = s.replicas;
         for (let i = 0; i < x.length; i++) v[i] += h * f[i] * invM[i % per];
-        rattleVelocities(constraints, x, v, atomInvM, r);
-        const drift = () => {
-          xStart.set(x);
-          for (let i = 0; i < x.length; i++) x[i] += h * v[i];
-          shakeAndCorrect(constraints, xStart, x, v, atomInvM, r, h, scratch);
-          rattleVelocities(constraints, x, v, atomInvM, r);
-        };
-        drift();
-        for (let i = 0; i < x.length; i++) v[i] = c1 * v[i] + noiseScale[i % per] * s.rng.normal();
-        rattleVelocities(constraints, x, v, atomInvM, r);
-        drift();
+        rattleVelocities(constraints, x, v, atomInvM, s.replicas);
+        xStart.set(x);
+        for (let i = 0; i < x.length; i++) {
+          x[i] += h * v[i];
+          v[i] = c1 * v[i] + noiseScale[i % per] * s.rng.normal();
+          x[i] += h * v[i];
+        }
+        shakeAndCorrect(constraints, xStart, x, v, atomInvM, s.replicas, dt, scratch);
       }
       p.evaluate(x, s.replicas, f, s.energies);
       for (let i = 0; i < x.length; i++) v[i] += h * f[i] * invM[i % per];
