@@ -4,10 +4,10 @@
 // OpenMM run of the same settings: φ/ψ basin populations and the φ/ψ free-energy surface
 // (60×60 grid), with each run's split-half KL as its own noise floor.
 //
-// Defaults: cglab 10 replicas × 10 ns = 100 ns; OpenMM 2 processes × 25 ns = 50 ns. Both are
+// Defaults: cglab 10 replicas × 10 ns = 100 ns; OpenMM 2 processes × 10 ns = 20 ns. Both are
 // cached (CGLAB_CACHE_DIR, default ~/.cache/cglab), so a rerun only recomputes the analysis.
 // Sizes: ALA_REPLICAS, ALA_NS (per cglab replica), ALA_OPENMM_NS (per OpenMM process).
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,28 +25,32 @@ import { makeTrajectory } from '../kernel-lib/dist/io/trajectory.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const replicas = Number(process.env.ALA_REPLICAS ?? 10);
 const ns = Number(process.env.ALA_NS ?? 10);
-const ommNs = Number(process.env.ALA_OPENMM_NS ?? 25);
+const ommNs = Number(process.env.ALA_OPENMM_NS ?? 10);
 const dir = join(cacheDir(), 'alanine-reference');
 mkdirSync(dir, { recursive: true });
 
-// 1. cglab: through the CLI, so the cache and the data set file are exercised as a user would.
-const cglabFile = join(dir, `cglab-${replicas}x${ns}ns.npz`);
-if (!existsSync(cglabFile)) {
-  execFileSync(process.execPath, [join(root, 'kernel-lib/bin/cglab.mjs'), 'generate', 'alanine-dipeptide', '--ns', String(ns),
-    '--save-every-ps', '1', '--replicas', String(replicas), '--seed', '1', '--out', cglabFile], { stdio: 'inherit' });
+// Both runs at once (this is not a timing benchmark): cglab through the CLI, so the cache and
+// the data set file are exercised as a user would; OpenMM as two processes from the same
+// minimised structure.
+function spawnChecked(cmd, args, what) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: 'inherit' });
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${what} failed (exit ${code})`))));
+  });
 }
-
-// 2. OpenMM: two processes (one per core) from the same minimised structure.
+const cglabFile = join(dir, `cglab-${replicas}x${ns}ns.npz`);
 const sys = getSystem('alanine-dipeptide');
 const pdb = join(dir, 'start.pdb');
 const startPdb = formatPdb(makeTrajectory({ topology: sys.topology, nFrames: 1, nAtoms: 22, positions: Float32Array.from(sys.positions) }, 'start'));
 writeFileSync(pdb, startPdb);
 const ommKey = cacheKey({ ommNs, start: startPdb });
 const ommFiles = [1, 2].map((seed) => join(dir, `openmm-${ommKey}-seed${seed}.npy`));
-await Promise.all(ommFiles.map((file, k) => existsSync(file) ? undefined : new Promise((resolve, reject) => {
-  const p = spawn('/usr/bin/python3', [join(root, 'bench/openmm_alanine.py'), pdb, String(ommNs), String(k + 1), file], { stdio: 'inherit' });
-  p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`OpenMM run ${k + 1} failed (${code})`))));
-})));
+await Promise.all([
+  existsSync(cglabFile) ? undefined : spawnChecked(process.execPath, [join(root, 'kernel-lib/bin/cglab.mjs'), 'generate', 'alanine-dipeptide',
+    '--ns', String(ns), '--save-every-ps', '1', '--replicas', String(replicas), '--seed', '1', '--out', cglabFile], 'cglab generate'),
+  ...ommFiles.map((file, k) => existsSync(file) ? undefined
+    : spawnChecked('/usr/bin/python3', [join(root, 'bench/openmm_alanine.py'), pdb, String(ommNs), String(k + 1), file], `OpenMM run ${k + 1}`)),
+]);
 
 // 3. Analysis.
 const deg = (a) => Float64Array.from(a, (v) => (v * 180) / Math.PI);

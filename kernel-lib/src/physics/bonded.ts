@@ -194,13 +194,13 @@ export class PeriodicTorsions {
       }
       // |n1||n2| cos φ = n1·n2 and |n1||n2| sin φ = |b2| b1·n2 (IUPAC sign).
       const norm = 1 / Math.sqrt(n1sq * n2sq);
-      const c1 = (n1x * n2x + n1y * n2y + n1z * n2z) * norm;
-      const s1n = b2len * (b1x * n2x + b1y * n2y + b1z * n2z) * norm;
-      let cn = c1;
-      let sn = s1n;
+      const cosPhi = (n1x * n2x + n1y * n2y + n1z * n2z) * norm;
+      const sinPhi = b2len * (b1x * n2x + b1y * n2y + b1z * n2z) * norm;
+      let cn = cosPhi;
+      let sn = sinPhi;
       for (let p = 1; p < n[t]; p++) {
-        const c = cn * c1 - sn * s1n;
-        sn = sn * c1 + cn * s1n;
+        const c = cn * cosPhi - sn * sinPhi;
+        sn = sn * cosPhi + cn * sinPhi;
         cn = c;
       }
       // cos(nφ − δ) and sin(nφ − δ)
@@ -218,11 +218,11 @@ export class PeriodicTorsions {
       const fmx = cm * n2x;
       const fmy = cm * n2y;
       const fmz = cm * n2z;
-      const s1 = (b1x * b2x + b1y * b2y + b1z * b2z) / b2sq;
-      const s3 = (b3x * b2x + b3y * b2y + b3z * b2z) / b2sq;
-      const fjx = -(s1 + 1) * fix + s3 * fmx;
-      const fjy = -(s1 + 1) * fiy + s3 * fmy;
-      const fjz = -(s1 + 1) * fiz + s3 * fmz;
+      const proj1 = (b1x * b2x + b1y * b2y + b1z * b2z) / b2sq;
+      const proj3 = (b3x * b2x + b3y * b2y + b3z * b2z) / b2sq;
+      const fjx = -(proj1 + 1) * fix + proj3 * fmx;
+      const fjy = -(proj1 + 1) * fiy + proj3 * fmy;
+      const fjz = -(proj1 + 1) * fiz + proj3 * fmz;
       f[i] += fix;
       f[i + 1] += fiy;
       f[i + 2] += fiz;

@@ -359,8 +359,9 @@ export function parseForceField(data: unknown, source: string): ForceFieldParame
 class Checker {
   constructor(private readonly source: string) {}
 
-  fail(path: string, expected: string, got: unknown): never {
-    let shown = got === undefined ? 'nothing (the field is missing)' : JSON.stringify(got);
+  /** `got` is shown as JSON unless it is already `text` to print as it is. */
+  fail(path: string, expected: string, got: unknown, text = false): never {
+    let shown = text ? String(got) : got === undefined ? 'nothing (the field is missing)' : JSON.stringify(got);
     if (shown.length > 60) shown = `${shown.slice(0, 57)}...`;
     throw new Error(`${this.source}: ${path} must be ${expected}, got ${shown}`);
   }
@@ -373,7 +374,7 @@ class Checker {
   array(v: unknown, path: string, length?: number): unknown[] {
     if (!Array.isArray(v)) this.fail(path, length === undefined ? 'an array' : `an array of ${length} entries`, v);
     if (length !== undefined && v.length !== length) {
-      this.fail(path, `an array of ${length} entries (one per atom)`, `${v.length} entries`);
+      this.fail(path, `an array of ${length} entries (one per atom)`, `${v.length} entries`, true);
     }
     return v;
   }
