@@ -1,0 +1,416 @@
+/**
+ * Prior energy terms of CG models (after mlcg's priors): each class carries its energy as a
+ * differentiable tensor function of bead positions, the internal coordinates it reads, and a
+ * static `fit` that estimates its parameters from mapped data by Boltzmann inversion.
+ *
+ * - `HarmonicBonds`, `HarmonicAngles`: U = ½ k (q − q0)², q0 = ⟨q⟩, k = kT / Var(q). This is
+ *   CGnet's inversion of the marginal of q taken as Gaussian; for a distance it ignores the r²
+ *   Jacobian, which shifts the fit by O(Var(r)/r0²), small for stiff bonds.
+ * - `Repulsion`: U = Σ (σ/r)^p on (non-bonded) pairs, σ a low quantile of each pair's distance
+ *   in the data, so beads are kept apart where the data never go.
+ * - `FourierDihedrals`: U(φ) = c0 + Σₙ aₙ cos nφ + bₙ sin nφ, least-squares fit to the data's
+ *   −kT ln p(φ) histogram. Evaluated from cos φ and sin φ by the angle-addition recursion, so
+ *   the energy is smooth through φ = ±π and needs no atan2.
+ *
+ * A fit that cannot succeed throws, naming the term, the tuple and the reason (too few frames,
+ * zero variance, too few populated histogram bins); no fit returns NaN.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { angle, dihedral, distance } from '../analysis/geometry.js';
+import { kT } from '../units.js';
+import type { EnergyTerm } from '../nn/energyModel.js';
+import type { JsonObject } from '../nn/params.js';
+import { angles, dihedralCosSin, distances, type Pair, type Quad, type Triple } from './features.js';
+import { solveSpd } from './linalg.js';
+import type { Coordinates } from './linearMap.js';
+
+/** Frames a harmonic fit needs at the least: below this a variance means nothing. */
+export const MIN_FIT_FRAMES = 10;
+
+/** Options of the Boltzmann-inversion fits. */
+export interface PriorFitOptions {
+  /** Temperature of the data, K. */
+  temperature: number;
+}
+
+/** A prior: an energy term with no trainable parameters. */
+export interface Prior extends EnergyTerm {
+  /** Its internal coordinates, e.g. [[0, 1], [1, 2]] for two bonds. */
+  readonly tuples: ReadonlyArray<readonly number[]>;
+}
+
+function framesOf(x: Coordinates, nBeads: number, where: string): number {
+  const per = 3 * nBeads;
+  if (x.length === 0 || x.length % per !== 0) {
+    throw new Error(`${where}: expected bead positions [frames, ${nBeads}, 3] (a multiple of ${per} values), got ${x.length}`);
+  }
+  return x.length / per;
+}
+
+function checkTuples(tuples: ReadonlyArray<readonly number[]>, arity: number, nBeads: number | undefined, where: string): void {
+  if (!Array.isArray(tuples) || tuples.some((t) => !Array.isArray(t))) throw new Error(`${where}: expected a list of ${arity}-bead index tuples, got ${JSON.stringify(tuples)}`);
+  if (tuples.length === 0) throw new Error(`${where}: expected at least one tuple of ${arity} beads, got none`);
+  tuples.forEach((t, k) => {
+    if (t.length !== arity) throw new Error(`${where}: tuple ${k} has ${t.length} beads, expected ${arity}`);
+    for (const i of t) {
+      if (!Number.isInteger(i) || i < 0 || (nBeads !== undefined && i >= nBeads)) {
+        throw new Error(`${where}: tuple ${k} (${t.join(', ')}) names bead ${i}, which does not exist${nBeads === undefined ? '' : ` among ${nBeads}`}`);
+      }
+    }
+  });
+}
+
+function checkParams(values: readonly number[], n: number, name: string, where: string, positive: boolean): number[] {
+  if (!Array.isArray(values)) throw new Error(`${where}: ${name} must be a list of numbers, got ${JSON.stringify(values)}`);
+  if (values.length !== n) throw new Error(`${where}: ${name} has ${values.length} values, expected one per tuple (${n})`);
+  values.forEach((v, k) => {
+    if (!Number.isFinite(v) || (positive && !(v > 0))) throw new Error(`${where}: ${name}[${k}] is ${v}, expected a ${positive ? 'positive ' : ''}finite number`);
+  });
+  return [...values];
+}
+
+/** Samples of one internal coordinate over frames, float64. */
+function samples(x: Coordinates, frames: number, nBeads: number, f: (x: Coordinates, o: number) => number): Float64Array {
+  return Float64Array.from({ length: frames }, (_, t) => f(x, 3 * nBeads * t));
+}
+
+/** Mean and k = kT/Var of samples, or an error naming the tuple. */
+function boltzmannInvert(q: Float64Array, kTValue: number, where: string, unit: string): { mean: number; k: number } {
+  if (q.length < MIN_FIT_FRAMES) throw new Error(`${where}: ${q.length} frames are too few to fit a variance; give at least ${MIN_FIT_FRAMES}`);
+  let mean = 0;
+  for (const v of q) mean += v / q.length;
+  let variance = 0;
+  for (const v of q) variance += (v - mean) ** 2 / (q.length - 1);
+  if (!Number.isFinite(mean)) throw new Error(`${where}: the data hold non-finite values (mean ${mean}); fix or drop those frames`);
+  if (!(variance > (1e-9 * Math.max(1, Math.abs(mean))) ** 2)) {
+    throw new Error(`${where}: zero variance over ${q.length} frames (all ${mean.toPrecision(6)} ${unit}), so k = kT/Var is infinite: the coordinate is rigid (constrained?); leave it out of the prior`);
+  }
+  return { mean, k: kTValue / variance };
+}
+
+const f32 = (v: readonly number[]) => tf.tensor1d(Float32Array.from(v));
+
+/** Harmonic bonds ½ k (r − r0)², r in nm, k in kJ/mol/nm². */
+export class HarmonicBonds implements Prior {
+  readonly kind = 'harmonic-bonds';
+  readonly tuples: readonly Pair[];
+  readonly r0: readonly number[];
+  readonly k: readonly number[];
+
+  constructor(pairs: readonly Pair[], r0: readonly number[], k: readonly number[]) {
+    checkTuples(pairs, 2, undefined, 'HarmonicBonds');
+    this.tuples = pairs.map(([i, j]) => [i, j] as const);
+    this.r0 = checkParams(r0, pairs.length, 'r0', 'HarmonicBonds', true);
+    this.k = checkParams(k, pairs.length, 'k', 'HarmonicBonds', true);
+  }
+
+  /**
+   * Boltzmann inversion on bead positions [frames, nBeads, 3] (nm): r0 = ⟨r⟩, k = kT/Var(r).
+   * @throws Error for fewer than MIN_FIT_FRAMES frames or a pair of constant distance.
+   */
+  static fit(x: Coordinates, nBeads: number, pairs: readonly Pair[], opts: PriorFitOptions): HarmonicBonds {
+    checkTuples(pairs, 2, nBeads, 'HarmonicBonds.fit');
+    const frames = framesOf(x, nBeads, 'HarmonicBonds.fit');
+    const fits = pairs.map(([i, j]) =>
+      boltzmannInvert(samples(x, frames, nBeads, (y, o) => distance(y, i, j, o)), kT(opts.temperature), `HarmonicBonds.fit: bond (${i}, ${j})`, 'nm'),
+    );
+    return new HarmonicBonds(pairs, fits.map((f) => f.mean), fits.map((f) => f.k));
+  }
+
+  /** [batch] kJ/mol from bead positions [batch, beads, 3] nm. */
+  energy(x: tf.Tensor3D): tf.Tensor1D {
+    return tf.tidy(() => tf.sum(tf.mul(tf.square(tf.sub(distances(x, this.tuples), f32(this.r0))), f32(this.k.map((k) => k / 2))), 1) as tf.Tensor1D);
+  }
+
+  parameters(): Record<string, tf.Variable> {
+    return {};
+  }
+
+  config(): JsonObject {
+    return { pairs: this.tuples.map((t) => [...t]), r0: [...this.r0], k: [...this.k] };
+  }
+}
+
+/** Harmonic angles ½ k (θ − θ0)², θ in radians, k in kJ/mol/rad². */
+export class HarmonicAngles implements Prior {
+  readonly kind = 'harmonic-angles';
+  readonly tuples: readonly Triple[];
+  readonly theta0: readonly number[];
+  readonly k: readonly number[];
+
+  constructor(triples: readonly Triple[], theta0: readonly number[], k: readonly number[]) {
+    checkTuples(triples, 3, undefined, 'HarmonicAngles');
+    this.tuples = triples.map(([i, j, l]) => [i, j, l] as const);
+    this.theta0 = checkParams(theta0, triples.length, 'theta0', 'HarmonicAngles', true);
+    this.k = checkParams(k, triples.length, 'k', 'HarmonicAngles', true);
+  }
+
+  /**
+   * Boltzmann inversion on bead positions [frames, nBeads, 3] (nm): θ0 = ⟨θ⟩, k = kT/Var(θ).
+   * @throws Error for fewer than MIN_FIT_FRAMES frames or an angle that never changes.
+   */
+  static fit(x: Coordinates, nBeads: number, triples: readonly Triple[], opts: PriorFitOptions): HarmonicAngles {
+    checkTuples(triples, 3, nBeads, 'HarmonicAngles.fit');
+    const frames = framesOf(x, nBeads, 'HarmonicAngles.fit');
+    const fits = triples.map(([i, j, l]) =>
+      boltzmannInvert(samples(x, frames, nBeads, (y, o) => angle(y, i, j, l, o)), kT(opts.temperature), `HarmonicAngles.fit: angle (${i}, ${j}, ${l})`, 'rad'),
+    );
+    return new HarmonicAngles(triples, fits.map((f) => f.mean), fits.map((f) => f.k));
+  }
+
+  /** [batch] kJ/mol from bead positions [batch, beads, 3] nm. */
+  energy(x: tf.Tensor3D): tf.Tensor1D {
+    return tf.tidy(() => tf.sum(tf.mul(tf.square(tf.sub(angles(x, this.tuples), f32(this.theta0))), f32(this.k.map((k) => k / 2))), 1) as tf.Tensor1D);
+  }
+
+  parameters(): Record<string, tf.Variable> {
+    return {};
+  }
+
+  config(): JsonObject {
+    return { triples: this.tuples.map((t) => [...t]), theta0: [...this.theta0], k: [...this.k] };
+  }
+}
+
+/** Options of {@link Repulsion.fit}. */
+export interface RepulsionFitOptions {
+  /** σ of a pair is this quantile of its distances in the data; default 0.01. */
+  quantile?: number;
+  /** Exponent p; default 6. */
+  exponent?: number;
+}
+
+/** Pair repulsion (σ/r)^p in kJ/mol, σ in nm: 1 kJ/mol at r = σ, steep below it. */
+export class Repulsion implements Prior {
+  readonly kind = 'repulsion';
+  readonly tuples: readonly Pair[];
+  readonly sigma: readonly number[];
+
+  constructor(pairs: readonly Pair[], sigma: readonly number[], readonly exponent = 6) {
+    checkTuples(pairs, 2, undefined, 'Repulsion');
+    this.tuples = pairs.map(([i, j]) => [i, j] as const);
+    this.sigma = checkParams(sigma, pairs.length, 'sigma', 'Repulsion', true);
+    if (!(exponent > 0) || !Number.isFinite(exponent)) throw new Error(`Repulsion: exponent is ${exponent}, expected a positive number such as 6`);
+  }
+
+  /**
+   * σ of each pair from bead positions [frames, nBeads, 3] (nm): the `quantile` of its distances.
+   * @throws Error when frames·quantile < 1 (no sample below the quantile to estimate it from).
+   */
+  static fit(x: Coordinates, nBeads: number, pairs: readonly Pair[], opts: RepulsionFitOptions = {}): Repulsion {
+    checkTuples(pairs, 2, nBeads, 'Repulsion.fit');
+    const q = opts.quantile ?? 0.01;
+    if (!(q > 0 && q < 1)) throw new Error(`Repulsion.fit: quantile is ${q}, expected a fraction in (0, 1) such as 0.01`);
+    const frames = framesOf(x, nBeads, 'Repulsion.fit');
+    if (frames * q < 1) {
+      throw new Error(`Repulsion.fit: ${frames} frames are too few to estimate the ${q} quantile of a distance; give at least ${Math.ceil(1 / q)} frames or raise the quantile`);
+    }
+    const sigma = pairs.map(([i, j]) => {
+      const r = samples(x, frames, nBeads, (y, o) => distance(y, i, j, o)).sort();
+      const s = r[Math.floor(q * (frames - 1))];
+      if (!(s > 0) || !Number.isFinite(s)) throw new Error(`Repulsion.fit: pair (${i}, ${j}) has its ${q} quantile distance at ${s} nm; beads must not coincide (check the mapping)`);
+      return s;
+    });
+    return new Repulsion(pairs, sigma, opts.exponent ?? 6);
+  }
+
+  /** [batch] kJ/mol from bead positions [batch, beads, 3] nm. */
+  energy(x: tf.Tensor3D): tf.Tensor1D {
+    return tf.tidy(() => tf.sum(tf.pow(tf.div(f32(this.sigma), distances(x, this.tuples)), this.exponent), 1) as tf.Tensor1D);
+  }
+
+  parameters(): Record<string, tf.Variable> {
+    return {};
+  }
+
+  config(): JsonObject {
+    return { pairs: this.tuples.map((t) => [...t]), sigma: [...this.sigma], exponent: this.exponent };
+  }
+}
+
+/** Options of {@link FourierDihedrals.fit}. */
+export interface FourierFitOptions extends PriorFitOptions {
+  /** Harmonics n = 1..K; default 3. */
+  harmonics?: number;
+  /** Histogram bins over (−π, π]; default 60 (6° each). */
+  bins?: number;
+}
+
+/**
+ * Fourier dihedral potentials U(φ) = c0 + Σₙ₌₁ᴷ aₙ cos nφ + bₙ sin nφ (kJ/mol), one series per
+ * quadruple. Coefficients per quadruple are stored as [c0, a1, b1, a2, b2, ...].
+ */
+export class FourierDihedrals implements Prior {
+  readonly kind = 'fourier-dihedrals';
+  readonly tuples: readonly Quad[];
+  readonly coefficients: readonly (readonly number[])[];
+  readonly harmonics: number;
+
+  constructor(quads: readonly Quad[], coefficients: readonly (readonly number[])[]) {
+    checkTuples(quads, 4, undefined, 'FourierDihedrals');
+    if (!Array.isArray(coefficients) || coefficients.length !== quads.length || !Array.isArray(coefficients[0])) throw new Error(`FourierDihedrals: expected one coefficient list [c0, a1, b1, ...] per dihedral (${quads.length}), got ${JSON.stringify(coefficients)}`);
+    const len = coefficients[0].length;
+    if (len < 3 || len % 2 === 0) throw new Error(`FourierDihedrals: expected [c0, a1, b1, ...] (an odd number ≥ 3 of coefficients), got ${len}`);
+    this.tuples = quads.map(([i, j, k, l]) => [i, j, k, l] as const);
+    this.coefficients = coefficients.map((c, k) => checkParams(c, len, `coefficients[${k}]`, 'FourierDihedrals', false));
+    this.harmonics = (len - 1) / 2;
+  }
+
+  /** U of one dihedral angle φ (radians) of quadruple `k`, kJ/mol (float64, for plots and checks). */
+  value(k: number, phi: number): number {
+    const c = this.coefficients[k];
+    let u = c[0];
+    for (let n = 1; n <= this.harmonics; n++) u += c[2 * n - 1] * Math.cos(n * phi) + c[2 * n] * Math.sin(n * phi);
+    return u;
+  }
+
+  /**
+   * Least-squares fit of each dihedral's −kT ln p(φ) from bead positions [frames, nBeads, 3]
+   * (nm). Bins are weighted by their counts (the variance of ln p̂ in a bin is ≈ 1/count);
+   * empty bins carry no information and are left out.
+   * @throws Error when fewer than 2K + 1 bins are populated (the fit would be underdetermined).
+   */
+  static fit(x: Coordinates, nBeads: number, quads: readonly Quad[], opts: FourierFitOptions): FourierDihedrals {
+    checkTuples(quads, 4, nBeads, 'FourierDihedrals.fit');
+    const harmonics = opts.harmonics ?? 3;
+    const nBins = opts.bins ?? 60;
+    const nCoef = 2 * harmonics + 1;
+    if (!Number.isInteger(harmonics) || harmonics < 1) throw new Error(`FourierDihedrals.fit: harmonics is ${harmonics}, expected a positive integer`);
+    if (!Number.isInteger(nBins) || nBins < nCoef) throw new Error(`FourierDihedrals.fit: ${nBins} bins cannot determine ${nCoef} coefficients; use at least ${nCoef} bins`);
+    const frames = framesOf(x, nBeads, 'FourierDihedrals.fit');
+    const kTValue = kT(opts.temperature);
+    const width = (2 * Math.PI) / nBins;
+    const coefficients = quads.map(([i, j, k, l]) => {
+      const where = `FourierDihedrals.fit: dihedral (${i}, ${j}, ${k}, ${l})`;
+      const counts = new Float64Array(nBins);
+      for (let t = 0; t < frames; t++) {
+        const phi = dihedral(x, i, j, k, l, 3 * nBeads * t);
+        if (!Number.isFinite(phi)) throw new Error(`${where}: frame ${t} gives φ = ${phi} (collinear or non-finite beads)`);
+        counts[Math.min(nBins - 1, Math.floor((phi + Math.PI) / width))] += 1;
+      }
+      const populated = counts.reduce((s, c) => s + (c > 0 ? 1 : 0), 0);
+      if (populated < nCoef) {
+        throw new Error(`${where}: only ${populated} of ${nBins} histogram bins hold samples (${frames} frames), fewer than the ${nCoef} coefficients of ${harmonics} harmonics: use fewer harmonics, more data, or leave this dihedral out`);
+      }
+      // Normal equations (Xᵀ W X) c = Xᵀ W v over populated bins, W = counts, v = −kT ln p.
+      const xtwx = new Float64Array(nCoef * nCoef);
+      const xtwv = new Float64Array(nCoef);
+      const row = new Float64Array(nCoef);
+      counts.forEach((c, b) => {
+        if (c === 0) return;
+        const phi = -Math.PI + (b + 0.5) * width;
+        const v = -kTValue * Math.log(c / (frames * width));
+        row[0] = 1;
+        for (let n = 1; n <= harmonics; n++) {
+          row[2 * n - 1] = Math.cos(n * phi);
+          row[2 * n] = Math.sin(n * phi);
+        }
+        for (let r = 0; r < nCoef; r++) {
+          xtwv[r] += c * row[r] * v;
+          for (let s = 0; s < nCoef; s++) xtwx[r * nCoef + s] += c * row[r] * row[s];
+        }
+      });
+      const sol = solveSpd(xtwx, nCoef, xtwv, 1);
+      if (!sol) throw new Error(`${where}: the populated bins cannot separate ${harmonics} harmonics (singular least squares); use fewer harmonics`);
+      return Array.from(sol);
+    });
+    return new FourierDihedrals(quads, coefficients);
+  }
+
+  /** [batch] kJ/mol from bead positions [batch, beads, 3] nm. */
+  energy(x: tf.Tensor3D): tf.Tensor1D {
+    return tf.tidy(() => {
+      const { cos, sin } = dihedralCosSin(x, this.tuples);
+      const coef = (m: number) => f32(this.coefficients.map((c) => c[m]));
+      let [cn, sn] = [cos as tf.Tensor, sin as tf.Tensor];
+      let u = tf.add(coef(0), tf.add(tf.mul(coef(1), cn), tf.mul(coef(2), sn)));
+      for (let n = 2; n <= this.harmonics; n++) {
+        // cos nφ and sin nφ from (n−1)φ and φ by angle addition.
+        [cn, sn] = [tf.sub(tf.mul(cn, cos), tf.mul(sn, sin)), tf.add(tf.mul(sn, cos), tf.mul(cn, sin))];
+        u = tf.add(u, tf.add(tf.mul(coef(2 * n - 1), cn), tf.mul(coef(2 * n), sn)));
+      }
+      return tf.sum(u, 1) as tf.Tensor1D;
+    });
+  }
+
+  parameters(): Record<string, tf.Variable> {
+    return {};
+  }
+
+  config(): JsonObject {
+    return { quads: this.tuples.map((t) => [...t]), coefficients: this.coefficients.map((c) => [...c]) };
+  }
+}
+
+/**
+ * Pairs of beads at least `minSeparation` bonds apart along `bonds` (and pairs in different
+ * connected pieces): the non-bonded pairs a repulsion prior acts on. The default 3 leaves out
+ * the pairs that bond (1–2) and angle (1–3) priors already hold.
+ */
+export function nonBondedPairs(nBeads: number, bonds: readonly Pair[], minSeparation = 3): Pair[] {
+  checkTuples(bonds, 2, nBeads, 'nonBondedPairs');
+  const neighbours = Array.from({ length: nBeads }, () => [] as number[]);
+  for (const [i, j] of bonds) {
+    neighbours[i].push(j);
+    neighbours[j].push(i);
+  }
+  const out: Pair[] = [];
+  for (let i = 0; i < nBeads; i++) {
+    const hops = new Int32Array(nBeads).fill(-1);
+    hops[i] = 0;
+    const queue = [i];
+    for (let q = 0; q < queue.length; q++) {
+      for (const n of neighbours[queue[q]]) {
+        if (hops[n] < 0) {
+          hops[n] = hops[queue[q]] + 1;
+          queue.push(n);
+        }
+      }
+    }
+    for (let j = i + 1; j < nBeads; j++) if (hops[j] < 0 || hops[j] >= minSeparation) out.push([i, j]);
+  }
+  return out;
+}
+
+/** Options of {@link fitChainPriors}. */
+export interface ChainPriorOptions extends PriorFitOptions {
+  /** Fit Fourier priors on consecutive dihedrals too; default false. */
+  dihedrals?: boolean | Omit<FourierFitOptions, 'temperature'>;
+  /** Repulsion settings, or false for none; default quantile 0.01, exponent 6. */
+  repulsion?: RepulsionFitOptions | false;
+}
+
+/**
+ * The standard priors of a linear bead chain (CGnet's): harmonic bonds (i, i+1), harmonic
+ * angles (i, i+1, i+2), repulsion on pairs ≥ 3 bonds apart, optionally Fourier dihedrals
+ * (i … i+3), all fitted to bead positions [frames, nBeads, 3] (nm).
+ * @returns named priors: bonds, angles (≥ 3 beads), repulsion (≥ 4 beads), dihedrals.
+ */
+export function fitChainPriors(x: Coordinates, nBeads: number, opts: ChainPriorOptions): Record<string, Prior> {
+  const bonds: Pair[] = Array.from({ length: nBeads - 1 }, (_, i) => [i, i + 1]);
+  const out: Record<string, Prior> = { bonds: HarmonicBonds.fit(x, nBeads, bonds, opts) };
+  if (nBeads >= 3) out.angles = HarmonicAngles.fit(x, nBeads, Array.from({ length: nBeads - 2 }, (_, i) => [i, i + 1, i + 2] as const), opts);
+  if (nBeads >= 4 && opts.repulsion !== false) out.repulsion = Repulsion.fit(x, nBeads, nonBondedPairs(nBeads, bonds), opts.repulsion || {});
+  if (nBeads >= 4 && opts.dihedrals) {
+    const quads = Array.from({ length: nBeads - 3 }, (_, i) => [i, i + 1, i + 2, i + 3] as const);
+    out.dihedrals = FourierDihedrals.fit(x, nBeads, quads, { ...(opts.dihedrals === true ? {} : opts.dihedrals), temperature: opts.temperature });
+  }
+  return out;
+}
+
+/** Rebuild a prior from its `kind` and `config()` (as saved in a model file). */
+export function priorFromConfig(kind: string, config: JsonObject): Prior | undefined {
+  const c = config as Record<string, never>;
+  switch (kind) {
+    case 'harmonic-bonds':
+      return new HarmonicBonds(c.pairs, c.r0, c.k);
+    case 'harmonic-angles':
+      return new HarmonicAngles(c.triples, c.theta0, c.k);
+    case 'repulsion':
+      return new Repulsion(c.pairs, c.sigma, c.exponent);
+    case 'fourier-dihedrals':
+      return new FourierDihedrals(c.quads, c.coefficients);
+    default:
+      return undefined;
+  }
+}
