@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,4 +73,25 @@ test('unknown systems and bad settings are clear errors', () => {
   assert.match(run(['coupled-2d', '--ns', '-1', '--out', '/tmp/x.npz']).stderr, /--ns \(ns\) must be a positive number/);
   assert.match(run(['coupled-2d', '--ns', '1']).stderr, /--out file\.npz is required/);
   assert.match(run(['coupled-2d', '--ns', '1', '--out', 'x.dcd']).stderr, /--out must name a \.npz file/);
+});
+
+test('Ctrl-C (SIGINT) during cglab generate writes the frames computed so far, marked interrupted, and does not cache them', async () => {
+  const { spawn } = await import('node:child_process');
+  const dir = mkdtempSync(join(tmpdir(), 'cglab-gen-int-'));
+  const out = join(dir, 'partial.npz');
+  const env = { ...process.env, CGLAB_CACHE_DIR: join(dir, 'cache') };
+  const child = spawn(bin, ['generate', 'coupled-2d', '--ns', '1000', '--replicas', '2', '--seed', '1', '--equilibrate-ps', '0.1', '--out', out], { env });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    // Interrupt once the first progress line shows frames are being produced.
+    if (/\d+\/\d+/.test(stderr) && !child.killed) child.kill('SIGINT');
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /interrupted — finishing the current frames/);
+  const t = readDataset(out);
+  assert.ok(t.nFrames > 0);
+  assert.equal(t.provenance?.interrupted, true);
+  assert.equal(existsSync(join(dir, 'cache')), false);
 });
