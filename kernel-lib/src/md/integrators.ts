@@ -131,12 +131,14 @@ export function baoab(options: IntegratorOptions): Integrator {
       const { x, v, f } = s;
       const h = dt / 2;
       if (!constraints) {
-        for (let i = 0; i < x.length; i++) {
-          const k = i % per;
-          v[i] += h * f[i] * invM[k];
-          x[i] += h * v[i];
-          v[i] = c1 * v[i] + noiseScale[k] * s.rng.normal();
-          x[i] += h * v[i];
+        for (let o = 0; o < x.length; o += per) {
+          for (let k = 0; k < per; k++) {
+            const i = o + k;
+            v[i] += h * f[i] * invM[k];
+            x[i] += h * v[i];
+            v[i] = c1 * v[i] + noiseScale[k] * s.rng.normal();
+            x[i] += h * v[i];
+          }
         }
       } else {
         // Constrained: RATTLE after each kick; one SHAKE after the whole A-O-A drift, whose
@@ -146,22 +148,32 @@ export function baoab(options: IntegratorOptions): Integrator {
           xStart = new Float64Array(x.length);
           scratch = new Float64Array(x.length);
         }
-        for (let i = 0; i < x.length; i++) v[i] += h * f[i] * invM[i % per];
+        kick(v, f, invM, h, per);
         rattleVelocities(constraints, x, v, atomInvM, s.replicas);
         xStart.set(x);
-        for (let i = 0; i < x.length; i++) {
-          x[i] += h * v[i];
-          v[i] = c1 * v[i] + noiseScale[i % per] * s.rng.normal();
-          x[i] += h * v[i];
+        for (let o = 0; o < x.length; o += per) {
+          for (let k = 0; k < per; k++) {
+            const i = o + k;
+            x[i] += h * v[i];
+            v[i] = c1 * v[i] + noiseScale[k] * s.rng.normal();
+            x[i] += h * v[i];
+          }
         }
         shakeAndCorrect(constraints, xStart, x, v, atomInvM, s.replicas, dt, scratch);
       }
       p.evaluate(x, s.replicas, f, s.energies);
-      for (let i = 0; i < x.length; i++) v[i] += h * f[i] * invM[i % per];
+      kick(v, f, invM, h, per);
       if (constraints) rattleVelocities(constraints, x, v, atomInvM, s.replicas);
       s.step++;
     },
   };
+}
+
+/** v += τ·F/m for every replica; `invM` holds one value per coordinate of a configuration. */
+function kick(v: Float64Array, f: Float64Array, invM: Float64Array, tau: number, per: number): void {
+  for (let o = 0; o < v.length; o += per) {
+    for (let k = 0; k < per; k++) v[o + k] += tau * f[o + k] * invM[k];
+  }
 }
 
 /**
