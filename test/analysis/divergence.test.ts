@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fesMse, jsDivergence, klDivergence } from 'cglab/analysis/divergence';
+import { fesMse, jsDivergence, klDivergence, klDivergenceCommon } from 'cglab/analysis/divergence';
 import { fes2d, histogram2d } from 'cglab/analysis/fes';
 
 test('KL of identical histograms is 0, of disjoint ones large; KL of known distributions', () => {
@@ -28,4 +28,12 @@ test('2-D histogram is row-major with x outer', () => {
   const f = fes2d([0.5, 1.5, 1.5], [1.5, 0.5, 0.7], g, g, 300);
   assert.equal(f.F[2], 0);
   assert.ok(Number.isNaN(f.F[0]));
+});
+
+test('KL over commonly populated bins renormalises there and reports the coverage', () => {
+  const r = klDivergenceCommon([1, 1, 2], [1, 3, 0]);
+  // common bins 0 and 1: p = (1/2, 1/2), q = (1/4, 3/4)
+  assert.ok(Math.abs(r.kl - (0.5 * Math.log(2) + 0.5 * Math.log(2 / 3))) < 1e-12);
+  assert.equal(r.coverage, 0.5);
+  assert.equal(klDivergenceCommon([0, 0], [1, 1]).coverage, 0);
 });

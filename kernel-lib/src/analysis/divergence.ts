@@ -29,6 +29,31 @@ export function klDivergence(p: ArrayLike<number>, q: ArrayLike<number>, eps = 1
   return kl;
 }
 
+/**
+ * KL(p‖q) in nats over the bins both histograms populate, each renormalised there: the
+ * comparison of surfaces "over commonly populated bins", which is finite without pseudo-counts
+ * and insensitive to sparsely sampled edges (report the populated fraction alongside it).
+ * @returns the divergence and the fraction of p's samples in the common bins
+ */
+export function klDivergenceCommon(p: ArrayLike<number>, q: ArrayLike<number>): { kl: number; coverage: number } {
+  sameLength(p, q, 'klDivergenceCommon');
+  let sp = 0;
+  let sq = 0;
+  let total = 0;
+  for (let i = 0; i < p.length; i++) {
+    total += p[i];
+    if (p[i] > 0 && q[i] > 0) {
+      sp += p[i];
+      sq += q[i];
+    }
+  }
+  let kl = 0;
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] > 0 && q[i] > 0) kl += (p[i] / sp) * Math.log((p[i] / sp) / (q[i] / sq));
+  }
+  return { kl, coverage: total > 0 ? sp / total : 0 };
+}
+
 /** Jensen–Shannon divergence in nats (symmetric, at most ln 2) of two histograms on the same grid. */
 export function jsDivergence(p: ArrayLike<number>, q: ArrayLike<number>): number {
   sameLength(p, q, 'jsDivergence');
