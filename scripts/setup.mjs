@@ -3,7 +3,7 @@
 // takes seconds. Uses Node built-ins only, because it runs before `npm ci`.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,6 +11,9 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 // Debian packages the tests and tools call: numpy and mdtraj cross-check our file formats,
 // OpenMM (python3-simtk) our force field, nbclient runs notebooks headless on the tslab kernel.
+// jupyterlab_server (on jupyter_server) serves the lab app of `npm start`; jupyter_kernel_test
+// checks the kernel protocol; nbconvert shows that outputs read without the extension; Chromium
+// is the real browser of the end-to-end tests.
 const DEBIAN_PACKAGES = [
   'python3-numpy',
   'python3-mdtraj',
@@ -18,6 +21,11 @@ const DEBIAN_PACKAGES = [
   'python3-nbclient',
   'jupyter-client',
   'python3-torch',
+  'python3-jupyter-server',
+  'python3-jupyterlab-server',
+  'python3-jupyter-kernel-test',
+  'python3-nbconvert',
+  'chromium',
 ];
 
 const t0 = Date.now();
@@ -80,8 +88,34 @@ function ensureNodeModules() {
 }
 
 function build() {
-  // tsc -b is incremental: with nothing changed it only compares timestamps.
+  // tsc -b is incremental: with nothing changed it only compares timestamps. The extension
+  // compiles first because the renderer tests under test/ import its lib/.
+  run(join(root, 'node_modules', '.bin', 'tsc'), ['-b', 'jupyter-extension']);
   run(join(root, 'node_modules', '.bin', 'tsc'), ['-b']);
+}
+
+function buildLab() {
+  // Both builds skip themselves when their inputs are unchanged.
+  run(process.execPath, [join(root, 'jupyter-extension', 'build.mjs')]);
+  run(process.execPath, [join(root, 'lab', 'build.mjs')]);
+  // Installed as a prebuilt extension where jupyterlab_server looks: $JUPYTER_PATH/labextensions.
+  const dir = join(root, '.jupyter', 'share', 'jupyter', 'labextensions');
+  const link = join(dir, 'cglab-jupyterlab');
+  const target = join('..', '..', '..', '..', 'jupyter-extension', 'labextension');
+  if (readlinkOrNull(link) !== target) {
+    mkdirSync(dir, { recursive: true });
+    rmSync(link, { recursive: true, force: true });
+    symlinkSync(target, link);
+    log(`installed the cglab-jupyterlab extension in ${dir}`);
+  }
+}
+
+function readlinkOrNull(p) {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return null;
+  }
 }
 
 /** Write a file only if its content changes, through a temporary file so it is never partial. */
@@ -108,5 +142,6 @@ checkNode();
 ensureDebianPackages();
 ensureNodeModules();
 build();
+buildLab();
 registerKernel();
 log(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (export JUPYTER_PATH=${join(root, '.jupyter', 'share', 'jupyter')} to use the kernel)`);

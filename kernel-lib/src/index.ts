@@ -37,5 +37,6 @@ export * from './physics/bonded.js';
 export * from './physics/nonbonded.js';
 export * from './physics/obc.js';
 export * from './analysis/divergence.js';
+export * as display from './display/index.js';
 export * as cg from './cg/index.js';
 export * as nn from './nn/index.js';

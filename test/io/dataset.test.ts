@@ -72,6 +72,33 @@ test('a data set round-trips positions, forces, box, time, topology and provenan
   }
 });
 
+test('replicas are stored as [replicas, frames, atoms, 3] and read back flattened, replica-major, with provenance.replicas', () => {
+  // 2 replicas × 2 frames: frame k of replica r is frame 2r + k of the flat trajectory.
+  const four = makeTrajectory({ topology, nFrames: 4, nAtoms, positions: Float32Array.from({ length: 36 }, (_, i) => i / 10), forces: Float32Array.from({ length: 36 }, (_, i) => -i), time: Float32Array.of(1, 2, 1, 2), provenance: { generator: 'test' } });
+  const path = file('replicas.npz');
+  writeDataset(path, four, { replicas: 2 });
+  const z = readNpz(path);
+  assert.deepEqual(z.get('positions').shape, [2, 2, 3, 3]);
+  assert.deepEqual(z.get('forces').shape, [2, 2, 3, 3]);
+  assert.deepEqual(z.get('time').shape, [2, 2]);
+  assert.deepEqual((z.get('positions').data as Float32Array).slice(18, 21), four.positions.slice(18, 21));
+  const back = readDataset(path);
+  assert.equal(back.nFrames, 4);
+  assert.deepEqual(back.positions, four.positions);
+  assert.deepEqual(back.forces, four.forces);
+  assert.deepEqual(back.time, four.time);
+  assert.deepEqual(back.provenance, { generator: 'test', replicas: 2 });
+  // A plain numpy file with a replica axis reads too, and its other arrays must share it.
+  const plain = (name: string, arrays: Record<string, NpyArray>) => {
+    writeNpz(file(name), arrays);
+    return readDataset(file(name), { requireTopology: false });
+  };
+  assert.deepEqual(plain('p4.npz', { positions: npyArray(new Float32Array(3 * 2 * 3 * 3), [3, 2, 3, 3]) }).provenance, { replicas: 3 });
+  assert.throws(() => plain('t4.npz', { positions: npyArray(new Float32Array(36), [2, 2, 3, 3]), time: npyArray(new Float32Array(4), [4]) }),
+    /t4\.npz: time has shape \[4\], expected \[replicas, frames\] = \[2, 2\]/);
+  assert.throws(() => writeDataset(file('bad-replicas.npz'), four, { replicas: 3 }), /replicas is 3, expected a positive integer that divides the 4 frames/);
+});
+
 test('the file layout is what numpy users expect: float32 arrays and JSON meta', () => {
   const path = file('layout.npz');
   writeDataset(path, traj, { provenance: { note: 'extra' } });

@@ -4,6 +4,8 @@ import { doctorCommand } from './doctor.js';
 import { evaluateCommand } from './evaluate.js';
 import { generateCommand } from './generate.js';
 import { infoCommand } from './info.js';
+import { simulateCommand } from './simulate.js';
+import { trainCommand } from './train.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -19,6 +21,14 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
     summary: 'reference data with atomistic forces: <system> --ns T --save-every-ps S --replicas R --seed N --out file.npz',
   },
   info: { run: infoCommand, summary: 'atoms, frames, arrays, units, box, time and provenance of a file [--top file.pdb] [--json]' },
+  simulate: {
+    run: simulateCommand,
+    summary: 'Langevin replicas of a trained CG model: --model <dir> [--start data.npz [--top file.pdb]] --replicas R --ps T [--dt ps] [--temperature K] [--seed S] --out traj.npz',
+  },
+  train: {
+    run: trainCommand,
+    summary: 'train a CG model: forcematching --data <data.npz> [--top file.pdb] --map backbone5|backbone6|<map.json> --model cgnet|cgschnet [--epochs N] [--seed S] --out <dir>',
+  },
 };
 
 function usage(): string {

@@ -9,6 +9,12 @@
  * | `time`      | [frames]           | float32 | time (ps), optional           |
  * | `meta`      | [bytes]            | uint8   | UTF-8 JSON: {version, units, topology, provenance} |
  *
+ * Independent replicas (e.g. a CG simulation) may be stored with a leading replica axis:
+ * positions and forces [replicas, frames, atoms, 3], box [replicas, frames, 3, 3], time
+ * [replicas, frames]. Readers flatten them replica-major into replicas × frames frames and set
+ * `provenance.replicas` (the same frame order `cglab generate` writes 3-D files in); writers
+ * produce this layout when given the `replicas` option.
+ *
  * A plain numpy NPZ with `positions` (and `forces`, `box`, `time`) but no `meta` is read too: its
  * units are cglab's internal units unless the caller declares others, and its topology comes from
  * a PDB file. Every reader in cglab returns internal units; the conversion happens here, once.
@@ -59,6 +65,12 @@ export interface DatasetWriteOptions {
   units?: Partial<Units>;
   /** Entries merged over the trajectory's own provenance. */
   provenance?: Record<string, unknown>;
+  /**
+   * Store the frames as this many replicas of equal length, replica-major: positions [replicas,
+   * frames / replicas, atoms, 3] and likewise forces, box and time; sets `provenance.replicas`.
+   * Default: no replica axis.
+   */
+  replicas?: number;
 }
 
 type Dict = Record<string, unknown>;
@@ -208,10 +220,14 @@ export function decodeDataset(npz: NpzArchive, opts: DatasetReadOptions = {}): T
   const f = checkedFactors(meta?.units ?? opts.units ?? {}, meta ? `${src}: meta` : `${src}: units option`);
 
   const pos = npz.get('positions');
-  if (pos.shape.length !== 3 || pos.shape[2] !== 3) {
-    throw new Error(`${src}: positions has shape ${shapeText(pos.shape)}, expected [frames, atoms, 3]`);
+  if ((pos.shape.length !== 3 && pos.shape.length !== 4) || pos.shape[pos.shape.length - 1] !== 3) {
+    throw new Error(`${src}: positions has shape ${shapeText(pos.shape)}, expected [frames, atoms, 3] or [replicas, frames, atoms, 3]`);
   }
-  const [nFrames, nAtoms] = pos.shape;
+  // Leading axes: [frames] or [replicas, frames]; both flatten to nFrames frames.
+  const lead = pos.shape.slice(0, -2);
+  const leadName = lead.length === 2 ? 'replicas, frames' : 'frames';
+  const nFrames = lead.reduce((a, b) => a * b, 1);
+  const nAtoms = pos.shape[pos.shape.length - 2];
   const positions = toFloat32(src, 'positions', pos, f.length);
   checkFinite(src, 'positions', positions, nAtoms * 3, true);
 
@@ -222,12 +238,12 @@ export function decodeDataset(npz: NpzArchive, opts: DatasetReadOptions = {}): T
       throw new Error(`${src}: ${name} has shape ${shapeText(arr.shape)}, expected ${shapeName} = ${shapeText(shape)}`);
     }
     const data = toFloat32(src, name, arr, factor);
-    checkFinite(src, name, data, npySize(shape.slice(1)), perAtom);
+    checkFinite(src, name, data, npySize(shape.slice(lead.length)), perAtom);
     return data;
   };
-  const forces = optional('forces', pos.shape, '[frames, atoms, 3] like positions', f.force, true);
-  const box = optional('box', [nFrames, 3, 3], '[frames, 3, 3]', f.length, false);
-  const time = optional('time', [nFrames], '[frames]', f.time, false);
+  const forces = optional('forces', pos.shape, `[${leadName}, atoms, 3] like positions`, f.force, true);
+  const box = optional('box', [...lead, 3, 3], `[${leadName}, 3, 3]`, f.length, false);
+  const time = optional('time', lead, `[${leadName}]`, f.time, false);
 
   let topology: Topology | undefined;
   if (opts.top !== undefined) {
@@ -253,7 +269,7 @@ export function decodeDataset(npz: NpzArchive, opts: DatasetReadOptions = {}): T
       ...(forces ? { forces } : {}),
       ...(box ? { box } : {}),
       ...(time ? { time } : {}),
-      ...(meta ? { provenance: meta.provenance } : {}),
+      ...(meta || lead.length === 2 ? { provenance: { ...meta?.provenance, ...(lead.length === 2 ? { replicas: lead[0] } : {}) } } : {}),
     },
     src,
   );
@@ -271,7 +287,8 @@ export function readDataset(path: string, opts: DatasetReadOptions = {}): Trajec
 
 /**
  * Write `traj` (internal units) as a cglab data set, atomically: positions [frames, atoms, 3],
- * forces, box [frames, 3, 3] and time [frames] when present, as float32 in `opts.units`, plus meta.
+ * forces, box [frames, 3, 3] and time [frames] when present, as float32 in `opts.units`, plus meta
+ * (with `opts.replicas`, a leading [replicas, frames / replicas] in place of [frames]).
  * @throws Error naming `path` when an array length disagrees with the frame/atom counts or holds
  *   NaN/Inf, or when a unit in `opts.units` is unknown; nothing is written then.
  */
@@ -280,23 +297,28 @@ export function writeDataset(path: string, traj: Trajectory, opts: DatasetWriteO
   // Checks the array lengths and topology size before anything is written.
   makeTrajectory(traj, path);
   const f = checkedFactors(opts.units ?? {}, `${path}: units option`);
+  const { replicas } = opts;
+  if (replicas !== undefined && (!Number.isInteger(replicas) || replicas < 1 || nFrames % replicas !== 0)) {
+    throw new Error(`${path}: replicas is ${replicas}, expected a positive integer that divides the ${nFrames} frames into equal replicas`);
+  }
+  const lead = replicas === undefined ? [nFrames] : [replicas, nFrames / replicas];
   const arrays: Record<string, NpyArray> = {};
   const add = (name: string, data: Float32Array | undefined, shape: number[], factor: number, perAtom: boolean) => {
     if (!data) return;
-    checkFinite(path, name, data, npySize(shape.slice(1)), perAtom);
+    checkFinite(path, name, data, npySize(shape.slice(lead.length)), perAtom);
     arrays[name] = npyArray(factor === 1 ? data : data.map((v) => v / factor), shape);
   };
-  add('positions', traj.positions, [nFrames, nAtoms, 3], f.length, true);
-  add('forces', traj.forces, [nFrames, nAtoms, 3], f.force, true);
-  add('box', traj.box, [nFrames, 3, 3], f.length, false);
-  add('time', traj.time, [nFrames], f.time, false);
+  add('positions', traj.positions, [...lead, nAtoms, 3], f.length, true);
+  add('forces', traj.forces, [...lead, nAtoms, 3], f.force, true);
+  add('box', traj.box, [...lead, 3, 3], f.length, false);
+  add('time', traj.time, lead, f.time, false);
   const meta: DatasetMeta = {
     version: DATASET_VERSION,
     units: { ...INTERNAL_UNITS, ...opts.units },
     ...(traj.topology
       ? { topology: { atoms: traj.topology.atoms.map((a) => ({ ...a, mass: a.mass / f.mass })), bonds: traj.topology.bonds } }
       : {}),
-    provenance: { ...traj.provenance, ...opts.provenance },
+    provenance: { ...traj.provenance, ...opts.provenance, ...(replicas === undefined ? {} : { replicas }) },
   };
   const bytes = new TextEncoder().encode(JSON.stringify(meta));
   arrays.meta = npyArray(bytes, [bytes.length], '|u1');

@@ -63,12 +63,16 @@ export class Dense {
     if (opts.bias ?? true) this.bias = tf.variable(tf.zeros([nOut]));
   }
 
-  /** x [..., nIn] → [..., nOut]. */
+  /**
+   * x [..., nIn] → [..., nOut]. Leading axes are flattened into one product [rows, nIn]·W:
+   * a batched [B, m, nIn]·W broadcasts W into B small products, several times slower on wasm.
+   */
   apply<T extends tf.Tensor>(x: T): T {
     if (x.shape[x.rank - 1] !== this.nIn) throw new Error(`Dense: expected inputs with last axis ${this.nIn}, got shape [${x.shape}]`);
     return tf.tidy(() => {
-      const y = tf.matMul(x as unknown as tf.Tensor2D, this.weight as tf.Tensor2D);
-      return activate(this.bias ? tf.add(y, this.bias) : y, this.activation);
+      const y = tf.matMul(x.rank === 2 ? (x as unknown as tf.Tensor2D) : tf.reshape(x, [-1, this.nIn]), this.weight as tf.Tensor2D);
+      const out = activate(this.bias ? tf.add(y, this.bias) : y, this.activation);
+      return x.rank === 2 ? out : tf.reshape(out, [...x.shape.slice(0, -1), this.nOut]);
     }) as unknown as T;
   }
 

@@ -115,10 +115,14 @@ export class SchNet implements EnergyTerm {
     if (x.rank !== 3 || x.shape[1] !== n || x.shape[2] !== 3) throw new Error(`SchNet: expected bead positions of shape [batch, ${n}, 3], got [${x.shape}]`);
     return tf.tidy(() => {
       const batch = x.shape[0];
+      const f = this.features;
       const pairs = allPairs(n);
-      const d = safeNorm(pairDifferences(x, pairDifferenceMatrix(n, pairs))); // [B, P]
-      const expansion = this.rbf.apply(d); // [B, P, K]
-      const fcut = tf.expandDims(cosineCutoff(d, this.cutoff), -1); // [B, P, 1]
+      // Pair- and bead-major layouts [P, B, ·] and [N, B, F]: selecting beads of pairs and
+      // summing pairs onto beads are then single 2-D products with constant 0/1 matrices on
+      // the flattened [N, B·F] view, far faster than B broadcast products of [P, N]·[N, F].
+      const d = tf.transpose(safeNorm(pairDifferences(x, pairDifferenceMatrix(n, pairs)))); // [P, B]
+      const expansion = this.rbf.apply(d); // [P, B, K]
+      const fcut = tf.expandDims(cosineCutoff(d, this.cutoff), -1); // [P, B, 1]
       // Selection matrices: (S_a y)_p = y at the first bead of pair p, (S_b y)_p at the second.
       const sa = new Float32Array(pairs.length * n);
       const sb = new Float32Array(pairs.length * n);
@@ -128,15 +132,16 @@ export class SchNet implements EnergyTerm {
       });
       const [selA, selB] = [tf.tensor2d(sa, [pairs.length, n]), tf.tensor2d(sb, [pairs.length, n])];
       const [selAT, selBT] = [tf.transpose(selA), tf.transpose(selB)];
+      const apply = (s: tf.Tensor2D, v: tf.Tensor) => tf.reshape(tf.matMul(s, tf.reshape(v, [s.shape[1], -1])), [s.shape[0], batch, f]);
       const oneHot = tf.tensor2d(Float32Array.from({ length: n * this.nTypes }, (_, k) => (this.beadTypes[Math.floor(k / this.nTypes)] === k % this.nTypes ? 1 : 0)), [n, this.nTypes]);
-      let h: tf.Tensor = tf.tile(tf.expandDims(tf.matMul(oneHot, this.embedding), 0), [batch, 1, 1]); // [B, N, F]
+      let h: tf.Tensor = tf.tile(tf.expandDims(tf.matMul(oneHot, this.embedding), 1), [1, batch, 1]); // [N, B, F]
       for (const block of this.interactions) {
         const y = block.in2f.apply(h);
-        const w = tf.mul(block.filter2.apply(block.filter1.apply(expansion)), fcut); // [B, P, F]
-        const m = tf.add(tf.matMul(selAT, tf.mul(w, tf.matMul(selB, y))), tf.matMul(selBT, tf.mul(w, tf.matMul(selA, y))));
+        const w = tf.mul(block.filter2.apply(block.filter1.apply(expansion)), fcut); // [P, B, F]
+        const m = tf.add(apply(selAT, tf.mul(w, apply(selB, y))), apply(selBT, tf.mul(w, apply(selA, y))));
         h = tf.add(h, block.dense2.apply(block.dense1.apply(m)));
       }
-      return tf.sum(tf.reshape(this.readout.apply(h), [batch, n]), 1) as tf.Tensor1D;
+      return tf.sum(tf.reshape(this.readout.apply(h), [n, batch]), 0) as tf.Tensor1D;
     });
   }
 

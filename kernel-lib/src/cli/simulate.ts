@@ -1,0 +1,90 @@
+/**
+ * `cglab simulate --model <dir> [--start <data set> [--top file.pdb]] --replicas R --ps T
+ * [--dt ps] [--temperature K] [--seed S] --out traj.npz`, with optional `--integrator
+ * baoab|overdamped`, `--friction γ` (1/ps) and `--save-every-ps P`: Langevin replicas of a CG
+ * model (md/replicas.ts), started from the mapped training frames kept with the model or from
+ * `--start` (all-atom frames, mapped with the model's map, or CG frames of its beads). Writes
+ * positions [replicas, frames, beads, 3] (nm), time and the CG topology as a cglab data set.
+ * Ctrl-C stops at the next saved frame and writes what was computed.
+ */
+import { initBackend } from '../backend/select.js';
+import { readCoordinates, writeDataset } from '../io/dataset.js';
+import { makeTrajectory } from '../io/trajectory.js';
+import { simulateReplicas } from '../md/replicas.js';
+import { keptFrames, loadModelDir, startPositions } from '../methods/forcematching/modelDir.js';
+import { progressBar } from '../util/progress.js';
+import { optString, parseArgs } from './args.js';
+import { abortOnSigint, numberOption, requiredOption } from './train.js';
+
+/** Default time step, ps: BAOAB-stable for CG beads of atomic masses on bonds fitted to data (md/replicas.ts). */
+const DEFAULT_DT = 0.002;
+
+export async function simulateCommand(argv: string[]): Promise<number> {
+  const cmd = 'simulate';
+  const args = parseArgs(argv, {
+    valued: ['model', 'start', 'top', 'replicas', 'ps', 'dt', 'temperature', 'seed', 'out', 'integrator', 'friction', 'save-every-ps', 'max-force'],
+  }, cmd);
+  if (args.positional.length) throw new Error(`cglab simulate: unexpected argument '${args.positional[0]}'; every input is an option (--model, --replicas, --ps, --out)`);
+  const dir = requiredOption(args, 'model', cmd, '<model folder>');
+  const out = requiredOption(args, 'out', cmd, 'traj.npz');
+  if (!out.endsWith('.npz')) throw new Error(`cglab simulate: --out must name a .npz file, got '${out}'`);
+  const replicas = numberOption(args, 'replicas', cmd) ?? NaN;
+  const ps = numberOption(args, 'ps', cmd) ?? NaN;
+  if (!Number.isInteger(replicas) || replicas < 1) throw new Error(`cglab simulate: --replicas R (a positive integer) is required, got ${optString(args, 'replicas') ?? 'none'}`);
+  if (!(ps > 0)) throw new Error(`cglab simulate: --ps T (simulated time per replica, ps, > 0) is required, got ${optString(args, 'ps') ?? 'none'}`);
+  const top = optString(args, 'top');
+  const start = optString(args, 'start');
+  if (top !== undefined && start === undefined) throw new Error('cglab simulate: --top gives the topology of --start frames; give --start too');
+
+  await initBackend();
+  const m = loadModelDir(dir);
+  try {
+    const starts = start === undefined ? keptFrames(m) : startPositions(m, readCoordinates(start, { top }), start);
+    const temperature = numberOption(args, 'temperature', cmd, m.info.temperature) as number;
+    const dt = numberOption(args, 'dt', cmd, DEFAULT_DT) as number;
+    const seed = numberOption(args, 'seed', cmd, 1) as number;
+    const integrator = (optString(args, 'integrator') ?? 'baoab') as 'baoab' | 'overdamped';
+    const friction = numberOption(args, 'friction', cmd, 1) as number;
+    const saveEveryPs = numberOption(args, 'save-every-ps', cmd, 1) as number;
+    const ac = new AbortController();
+    const uninstall = abortOnSigint(ac, 'cglab simulate: interrupted — writing the frames computed so far');
+    const bar = progressBar(`simulate ${replicas}×${ps} ps`);
+    try {
+      const res = await simulateReplicas(m.model.asPotential(`CG model ${dir}`), {
+        starts, replicas, masses: m.masses, temperature, dt, ps, saveEveryPs, integrator, friction, seed,
+        maxForce: numberOption(args, 'max-force', cmd),
+        signal: ac.signal,
+        onProgress: (d, t) => bar.update(d, t),
+      });
+      bar.done(`${res.frames} frames per replica${res.interrupted ? ', interrupted' : ''}`);
+      const beads = m.info.cgTopology.atoms.length;
+      const time = new Float32Array(res.replicas * res.frames);
+      for (let r = 0; r < res.replicas; r++) time.set(res.time, r * res.frames);
+      const traj = makeTrajectory({ topology: m.info.cgTopology, nFrames: res.replicas * res.frames, nAtoms: beads, positions: res.positions, time }, out);
+      writeDataset(out, traj, {
+        replicas: res.replicas,
+        provenance: {
+          generator: 'cglab simulate',
+          model: dir,
+          model_kind: m.info.model,
+          integrator: integrator === 'baoab' ? 'BAOAB Langevin' : 'overdamped Langevin',
+          temperature_K: temperature,
+          dt_ps: dt,
+          friction_per_ps: friction,
+          ps_per_replica: ps,
+          save_every_ps: res.time.length > 1 ? res.time[1] - res.time[0] : saveEveryPs,
+          seed,
+          start: start ?? `${dir}/frames.npz`,
+          start_frames: res.startFrames,
+          interrupted: res.interrupted,
+        },
+      });
+      process.stderr.write(`cglab simulate: wrote ${out} (positions [${res.replicas}, ${res.frames}, ${beads}, 3] nm)\n`);
+      return res.interrupted ? 130 : 0;
+    } finally {
+      uninstall();
+    }
+  } finally {
+    m.model.dispose();
+  }
+}
