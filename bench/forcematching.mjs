@@ -11,7 +11,8 @@
 // FM_FRAMES 20000, FM_MODELS cgnet,cgschnet, FM_MAPS backbone5,backbone6, FM_SEEDS 1,2,3,
 // FM_EPOCHS (default: the cglab train default), FM_REPLICAS 100, FM_PS 50 (per replica),
 // FM_DT 0.002, FM_SAVE_PS 0.25, FM_SKIP_PS 5 (equilibration dropped from each replica),
-// FM_ACCURACY 1 / FM_TIMING 1 (0 skips a part).
+// FM_ACCURACY 1 / FM_TIMING 1 (0 skips a part); FM_OPTIONS, JSON merged into fitForceMatching's
+// options (e.g. '{"schedule":"cosine","dihedralPriors":true}').
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -40,7 +41,7 @@ const models = list('FM_MODELS', 'cgnet,cgschnet');
 const maps = list('FM_MAPS', 'backbone5,backbone6');
 const seeds = list('FM_SEEDS', '1,2,3').map(Number);
 const epochs = process.env.FM_EPOCHS === undefined ? undefined : Number(process.env.FM_EPOCHS);
-const lipschitz = process.env.FM_LIPSCHITZ === undefined ? undefined : Number(process.env.FM_LIPSCHITZ);
+const extra = JSON.parse(env('FM_OPTIONS', '{}'));
 const replicas = Number(env('FM_REPLICAS', 100));
 const ps = Number(env('FM_PS', 50));
 const dt = Number(env('FM_DT', 0.002));
@@ -82,7 +83,7 @@ if (env('FM_ACCURACY', '1') !== '0') {
   const h1 = compare(...angles(0, half));
   const h2 = compare(...angles(half, all.nFrames), h1);
   console.log(`reference ${dataPath}: ${all.nFrames} frames; basins ${JSON.stringify(Object.fromEntries(Object.entries(ref.pops).map(([k, v]) => [k, +v.toFixed(3)])))}; αR/β ${fmt(ref.ratio)}; split-half KL ${fmt(h2.kl, 4)}, MSE ${fmt(h2.mse, 2)} (kJ/mol)²`);
-  console.log(`settings: ${frames} training frames, epochs ${epochs ?? 'default'}, ${replicas} replicas × ${ps} ps (dt ${dt} ps, first ${skipPs} ps dropped, saved every ${savePs} ps), seeds ${seeds.join(',')}`);
+  console.log(`settings: ${frames} training frames, epochs ${epochs ?? 'default'}, options ${JSON.stringify(extra)}, ${replicas} replicas × ${ps} ps (dt ${dt} ps, first ${skipPs} ps dropped, saved every ${savePs} ps), seeds ${seeds.join(',')}`);
   const rows = [];
   for (const mapName of maps) {
     const t0 = performance.now();
@@ -95,7 +96,7 @@ if (env('FM_ACCURACY', '1') !== '0') {
       const runs = [];
       for (const seed of seeds) {
         const t1 = performance.now();
-        const fit = await fitForceMatching(data, { model, seed, ...(epochs === undefined ? {} : { epochs }), ...(lipschitz === undefined ? {} : { lipschitz }), dihedralPriors: process.env.FM_DIHEDRAL_PRIOR === '1' });
+        const fit = await fitForceMatching(data, { model, seed, ...(epochs === undefined ? {} : { epochs }), ...extra });
         const trainS = (performance.now() - t1) / 1000;
         const t2 = performance.now();
         let sim;

@@ -7,11 +7,12 @@
  * masses, so CG masses only set the time scale, not the result. Taking each bead's mass as the
  * sum of the atoms it stands for (amu) keeps the fastest CG motions — the stiff bonds, whose
  * force constants come from the data, k ≈ kT/Var(r) — at frequencies similar to the all-atom
- * ones: a C–N bead bond with Var(r) ≈ (0.004 nm)² has k ≈ 1.6·10⁵ kJ/mol/nm² and, with
- * 13-amu beads (reduced mass 6.5 amu), a period 2π√(μ/k) ≈ 40 fs. BAOAB is stable for
- * dt ≲ period/10, hence a 2–4 fs step for such models; heavier beads allow a longer step in
- * proportion to √m but slow the dynamics by the same factor. Overdamped Langevin moves each
- * coordinate by D·F/kT·dt with D = kT/(mγ) nm²/ps, and needs D·k·dt/kT ≪ 1.
+ * ones: alanine dipeptide's ACE C – ALA N bead bond has Var(r) ≈ (0.0025 nm)², so k ≈ 4·10⁵
+ * kJ/mol/nm², and with 12- and 14-amu beads (reduced mass 6.5 amu) a period 2π√(μ/k) ≈ 25 fs.
+ * BAOAB samples accurately for dt ≲ period/10, hence the 2 fs default step for such models;
+ * heavier beads allow a longer step in proportion to √m but slow the dynamics by the same
+ * factor. Overdamped Langevin moves each coordinate by D·F/kT·dt with D = kT/(mγ) nm²/ps and
+ * needs D·k·dt/kT ≪ 1.
  */
 import type { Potential } from '../physics/potential.js';
 import { baoab, initState, overdamped } from './integrators.js';
