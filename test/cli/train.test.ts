@@ -51,7 +51,7 @@ test('CGSchNet on the 6-bead map trains through the command line too', () => {
   const t = cglab(['train', 'forcematching', '--data', fixture, '--map', 'backbone6', '--model', 'cgschnet', '--epochs', '1', '--frames', '200', '--out', at('schnet6')]);
   assert.equal(t.status, 0, t.stderr);
   const model = JSON.parse(readFileSync(at('schnet6/model.json'), 'utf8'));
-  assert.deepEqual(model.config.terms.map((term: { kind: string }) => term.kind), ['harmonic-bonds', 'harmonic-angles', 'repulsion', 'schnet']);
+  assert.deepEqual(model.config.terms.map((term: { kind: string }) => term.kind), ['harmonic-bonds', 'harmonic-angles', 'repulsion', 'fourier-dihedrals', 'schnet']);
 });
 
 test('bad input is refused with what was expected: data without forces, maps that miss atoms, wrong bead counts, another molecule, mismatched model files', () => {

@@ -130,6 +130,14 @@ test('fitForceMatching builds and trains CGSchNet on the 6-bead map; data that d
     { model: 'cgschnet', features: 8, interactions: 1, rbf: 8, epochs: 1, batchSize: 60, seed: 1 },
   );
   assert.equal(res.model.nBeads, 6);
+  // SchNet sees only distances, the same for a structure and its mirror image; the default
+  // dihedral priors (sin nφ terms) are what tells the two apart.
+  assert.deepEqual(Object.keys(res.priors), ['bonds', 'angles', 'repulsion', 'dihedrals']);
+  const x = six.trajectory.positions.subarray(0, 36);
+  const [u, mirrored] = [x, x.map((v) => -v)].map((y) => tf.tidy(() => Array.from(res.model.termEnergies(tf.tensor3d(y, [2, 6, 3])).net.dataSync())));
+  mirrored.forEach((e, i) => assert.ok(Math.abs(e - u[i]) < 1e-4 * Math.max(1, Math.abs(u[i])), 'the SchNet term is achiral'));
+  const total = (y: Float32Array) => tf.tidy(() => Array.from(res.model.energy(tf.tensor3d(y, [2, 6, 3])).dataSync()));
+  assert.ok(Math.abs(total(x)[0] - total(x.map((v) => -v))[0]) > 1e-3, 'the model with its priors is not');
   assert.equal(res.record.epochs.length, 1);
   assert.ok(Number.isFinite(res.record.epochs[0].validationLoss));
   await assert.rejects(trainForceMatching(res.model, frames()), /positions have 6000 values, expected \[frames, 6, 3\] for this 6-bead model: map the data with the model's map/);

@@ -82,6 +82,16 @@ export function fitPriors(x: Coordinates, top: Topology, opts: PriorOptions): Re
 }
 
 /**
+ * Whether a model needs Fourier dihedral priors by default. SchNet reads only distances, which
+ * are the same for a structure and its mirror image, so on its own its φ/ψ surface is symmetric
+ * under (φ, ψ) → (−φ, −ψ): trained on alanine dipeptide it puts as much weight at φ > 0 as at
+ * φ < 0. The priors' sin nφ terms carry the chirality. CGnet's features include sin φ.
+ */
+export function needsDihedralPriors(kind: ModelKind): boolean {
+  return kind === 'cgschnet';
+}
+
+/**
  * SchNet bead types: one per distinct (residue, bead name), in order of first appearance — each
  * bead of a small molecule gets its own embedding; repeated residues share theirs.
  */
@@ -152,7 +162,7 @@ export interface FitOptions extends TrainOptions, ArchitectureOptions {
   model: ModelKind;
   /** Repulsion prior settings, or false for none. */
   repulsion?: RepulsionFitOptions | false;
-  /** Fourier dihedral priors (see {@link PriorOptions}); default false. */
+  /** Fourier dihedral priors (see {@link PriorOptions}); default {@link needsDihedralPriors}. */
   dihedralPriors?: PriorOptions['dihedrals'];
 }
 
@@ -172,7 +182,7 @@ export async function fitForceMatching(data: CGFrames, opts: FitOptions): Promis
   if (data.positions.length % (3 * n) !== 0) {
     throw new Error(`fitForceMatching: positions have ${data.positions.length} values, not [frames, ${n}, 3] for the ${n} beads of the CG topology`);
   }
-  const priors = fitPriors(data.positions, data.topology, { temperature: data.temperature, repulsion: opts.repulsion, dihedrals: opts.dihedralPriors });
+  const priors = fitPriors(data.positions, data.topology, { temperature: data.temperature, repulsion: opts.repulsion, dihedrals: opts.dihedralPriors ?? needsDihedralPriors(opts.model) });
   const model = buildModel(opts.model, data.topology, data.positions, priors, { ...opts, seed: opts.seed ?? 1 });
   const record = await trainForceMatching(model, data, opts);
   return { model, priors, record };
