@@ -40,3 +40,5 @@ export * from './analysis/divergence.js';
 export * as display from './display/index.js';
 export * as cg from './cg/index.js';
 export * as nn from './nn/index.js';
+export * from './md/replicas.js';
+export * as forcematching from './methods/forcematching/index.js';
