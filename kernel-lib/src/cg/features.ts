@@ -1,16 +1,15 @@
 /**
  * Internal-coordinate features of bead configurations, as differentiable tfjs tensors (for
- * energies and forces by autodiff) and as float64 arrays (for fitting z-scores and priors):
- * pair distances, bond angles, and dihedrals as (cos φ, sin φ), which are smooth where φ
- * wraps at ±π. Difference vectors come from constant-matrix products (`pairDifferences`), so
- * first and second derivatives exist on every backend; dihedral cos/sin need no atan2.
+ * energies and forces by autodiff; one op each, see geometryOp.ts) and as float64 arrays (for
+ * fitting z-scores and priors): pair distances, bond angles, and dihedrals as (cos φ, sin φ),
+ * which are smooth where φ wraps at ±π.
  *
  * Sign conventions are those of analysis/geometry.ts (IUPAC dihedrals, as mdtraj and OpenMM).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { pairDifferenceMatrix, pairDifferences, safeNorm } from '../backend/ops.js';
 import { angle, dihedral, distance } from '../analysis/geometry.js';
 import type { Coordinates } from './linearMap.js';
+import { geometryFeatures } from './geometryOp.js';
 
 /** Bead indices of a distance (i, j). */
 export type Pair = readonly [number, number];
@@ -39,24 +38,6 @@ function checkPositions(x: tf.Tensor, n: number, where: string): void {
   if (x.rank !== 3 || x.shape[1] !== n || x.shape[2] !== 3) throw new Error(`${where}: expected bead positions of shape [batch, ${n}, 3], got [${x.shape}]`);
 }
 
-// Constant matrices that cycle the components: (v P₁)_k = v_{k+1}, (v P₂)_k = v_{k+2}.
-const CYCLE_1 = [0, 0, 1, 1, 0, 0, 0, 1, 0];
-const CYCLE_2 = [0, 1, 0, 0, 0, 1, 1, 0, 0];
-
-/** a × b over the last axis of [batch, m, 3] tensors, by constant-matrix products (no gather). */
-function cross(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  const p1 = tf.tensor2d(CYCLE_1, [3, 3]);
-  const p2 = tf.tensor2d(CYCLE_2, [3, 3]);
-  return tf.sub(tf.mul(tf.matMul(a, p1), tf.matMul(b, p2)), tf.mul(tf.matMul(a, p2), tf.matMul(b, p1)));
-}
-
-const dot = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(a, b), -1);
-
-/** Differences x_b − x_a for each (a, b) of `pairs`, [batch, pairs, 3]. */
-function differences(x: tf.Tensor3D, n: number, pairs: Pair[]): tf.Tensor3D {
-  return pairDifferences(x, pairDifferenceMatrix(n, pairs));
-}
-
 /**
  * Distances |x_j − x_i|.
  * @param x [batch, beads, 3], nm.
@@ -66,7 +47,7 @@ export function distances(x: tf.Tensor3D, pairs: readonly Pair[]): tf.Tensor2D {
   const n = x.shape[1];
   checkPositions(x, n, 'distances');
   checkTuples(n, pairs, 'pair');
-  return tf.tidy(() => safeNorm(differences(x, n, pairs.map(([i, j]) => [i, j]))) as tf.Tensor2D);
+  return geometryFeatures(x, { pairs, angles: [], dihedrals: [] });
 }
 
 /**
@@ -79,32 +60,21 @@ export function angles(x: tf.Tensor3D, triples: readonly Triple[]): tf.Tensor2D 
   const n = x.shape[1];
   checkPositions(x, n, 'angles');
   checkTuples(n, triples, 'angle');
-  return tf.tidy(() => {
-    const a = differences(x, n, triples.map(([i, j]) => [j, i]));
-    const b = differences(x, n, triples.map(([, j, k]) => [j, k]));
-    return tf.atan2(safeNorm(cross(a, b)), dot(a, b)) as tf.Tensor2D;
-  });
+  return geometryFeatures(x, { pairs: [], angles: triples, dihedrals: [] });
 }
 
 /**
- * Dihedrals i–j–k–l as cos φ and sin φ, from b1 = x_j − x_i, b2 = x_k − x_j, b3 = x_l − x_k,
- * n1 = b1 × b2, n2 = b2 × b3: cos φ = n1·n2 / (|n1||n2|), sin φ = |b2| b1·n2 / (|n1||n2|)
- * (the identity |b2|²(b1·n2)² + (n1·n2)² = |n1|²|n2|² makes them a unit pair).
+ * Dihedrals i–j–k–l (IUPAC sign) as cos φ and sin φ.
  * @param x [batch, beads, 3], nm.
- * @returns cos and sin, each [batch, quads]; undefined (0/ε) only for collinear beads.
+ * @returns cos and sin, each [batch, quads].
  */
 export function dihedralCosSin(x: tf.Tensor3D, quads: readonly Quad[]): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
   const n = x.shape[1];
   checkPositions(x, n, 'dihedralCosSin');
   checkTuples(n, quads, 'dihedral');
   const [cos, sin] = tf.tidy(() => {
-    const b1 = differences(x, n, quads.map(([i, j]) => [i, j]));
-    const b2 = differences(x, n, quads.map(([, j, k]) => [j, k]));
-    const b3 = differences(x, n, quads.map(([, , k, l]) => [k, l]));
-    const n1 = cross(b1, b2);
-    const n2 = cross(b2, b3);
-    const norm = tf.mul(safeNorm(n1), safeNorm(n2));
-    return [tf.div(dot(n1, n2), norm), tf.div(tf.mul(safeNorm(b2), dot(b1, n2)), norm)] as tf.Tensor2D[];
+    const both = tf.reshape(geometryFeatures(x, { pairs: [], angles: [], dihedrals: quads }), [x.shape[0], quads.length, 2]);
+    return tf.unstack(both, 2) as tf.Tensor2D[];
   });
   return { cos, sin };
 }
@@ -160,17 +130,7 @@ export class GeometryFeatures {
    */
   compute(x: tf.Tensor3D): tf.Tensor2D {
     checkPositions(x, this.nBeads, 'GeometryFeatures.compute');
-    return tf.tidy(() => {
-      const parts: tf.Tensor2D[] = [];
-      if (this.pairs.length) parts.push(distances(x, this.pairs));
-      if (this.angles.length) parts.push(angles(x, this.angles));
-      if (this.dihedrals.length) {
-        const { cos, sin } = dihedralCosSin(x, this.dihedrals);
-        // Interleave per dihedral: [cos φ₀, sin φ₀, cos φ₁, ...].
-        parts.push(tf.reshape(tf.stack([cos, sin], 2), [x.shape[0], 2 * this.dihedrals.length]));
-      }
-      return parts.length === 1 ? parts[0] : tf.concat(parts, 1);
-    });
+    return geometryFeatures(x, this);
   }
 
   /**
