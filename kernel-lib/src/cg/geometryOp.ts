@@ -40,7 +40,7 @@ interface Jacobian {
 }
 
 /** Features and Jacobian of every frame of x [frames, nBeads, 3] (flat). */
-function evaluate(x: ArrayLike<number>, frames: number, nBeads: number, t: GeometryTuples): { values: Float32Array; jac: Jacobian } {
+function evaluate(x: ArrayLike<number>, frames: number, nBeads: number, t: GeometryTuples): { values: Float64Array; jac: Jacobian } {
   const size = t.pairs.length + t.angles.length + 2 * t.dihedrals.length;
   const beads = new Int32Array(size * M).fill(-1);
   let k = 0;
@@ -50,7 +50,7 @@ function evaluate(x: ArrayLike<number>, frames: number, nBeads: number, t: Geome
     beads.set(q, M * k++);
     beads.set(q, M * k++);
   }
-  const values = new Float32Array(frames * size);
+  const values = new Float64Array(frames * size);
   const grad = new Float64Array(frames * size * M * 3);
   const v = (i: number, o: number) => [x[o + 3 * i], x[o + 3 * i + 1], x[o + 3 * i + 2]];
   for (let f = 0; f < frames; f++) {
@@ -184,8 +184,29 @@ export function geometryFeatures(x: tf.Tensor3D, tuples: GeometryTuples): tf.Ten
   const op = custom<tf.Tensor3D, tf.Tensor2D>((input) => {
     const { values, jac } = evaluate(input.dataSync(), frames, nBeads, tuples);
     return {
-      value: tf.tensor2d(values, [frames, jac.size]),
+      value: tf.tensor2d(Float32Array.from(values), [frames, jac.size]),
       gradFunc: (dy) => transposeOp(jac)(dy as tf.Tensor2D),
+    };
+  });
+  return op(x);
+}
+
+/** Per-frame energies (kJ/mol) and their derivatives in each feature, from feature values [frames, size]. */
+export type FeatureEnergyFn = (values: Float64Array, frames: number, size: number) => { energy: Float64Array; dEdv: Float64Array };
+
+/**
+ * An energy that is a function of the features of `tuples` alone (a prior), evaluated on the
+ * host in float64: [batch] kJ/mol from bead positions x [batch, nBeads, 3] (nm). One op
+ * forward, Jᵀ ∂E/∂v backward; differentiable in x to first order (see the module note).
+ */
+export function featureEnergy(x: tf.Tensor3D, tuples: GeometryTuples, fn: FeatureEnergyFn): tf.Tensor1D {
+  const [frames, nBeads] = x.shape;
+  const op = custom<tf.Tensor3D, tf.Tensor1D>((input) => {
+    const { values, jac } = evaluate(input.dataSync(), frames, nBeads, tuples);
+    const { energy, dEdv } = fn(values, frames, jac.size);
+    return {
+      value: tf.tensor1d(Float32Array.from(energy)),
+      gradFunc: (dy) => transposeOp(jac)(tf.mul(tf.reshape(dy, [frames, 1]), tf.tensor2d(Float32Array.from(dEdv), [frames, jac.size])) as tf.Tensor2D),
     };
   });
   return op(x);

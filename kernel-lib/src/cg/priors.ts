@@ -9,8 +9,11 @@
  * - `Repulsion`: U = Σ (σ/r)^p on (non-bonded) pairs, σ a low quantile of each pair's distance
  *   in the data, so beads are kept apart where the data never go.
  * - `FourierDihedrals`: U(φ) = c0 + Σₙ aₙ cos nφ + bₙ sin nφ, least-squares fit to the data's
- *   −kT ln p(φ) histogram. Evaluated from cos φ and sin φ by the angle-addition recursion, so
- *   the energy is smooth through φ = ±π and needs no atan2.
+ *   −kT ln p(φ) histogram.
+ *
+ * Energies are functions of internal coordinates alone and are evaluated on the host in
+ * float64 as one tfjs op each (geometryOp.ts): priors have no trainable parameters, so nothing
+ * needs their second derivatives in positions.
  *
  * A fit that cannot succeed throws, naming the term, the tuple and the reason (too few frames,
  * zero variance, too few populated histogram bins); no fit returns NaN.
@@ -20,7 +23,8 @@ import { angle, dihedral, distance } from '../analysis/geometry.js';
 import { kT } from '../units.js';
 import type { EnergyTerm } from '../nn/energyModel.js';
 import type { JsonObject } from '../nn/params.js';
-import { angles, dihedralCosSin, distances, type Pair, type Quad, type Triple } from './features.js';
+import type { Pair, Quad, Triple } from './features.js';
+import { featureEnergy, type FeatureEnergyFn } from './geometryOp.js';
 import { solveSpd } from './linalg.js';
 import type { Coordinates } from './linearMap.js';
 
@@ -88,7 +92,27 @@ function boltzmannInvert(q: Float64Array, kTValue: number, where: string, unit: 
   return { mean, k: kTValue / variance };
 }
 
-const f32 = (v: readonly number[]) => tf.tensor1d(Float32Array.from(v));
+/** Σ ½ kₖ (vₖ − v0ₖ)² per frame, with ∂E/∂vₖ. */
+function harmonic(v0: readonly number[], k: readonly number[]): FeatureEnergyFn {
+  return (v, frames, size) => {
+    const energy = new Float64Array(frames);
+    const dEdv = new Float64Array(frames * size);
+    for (let f = 0; f < frames; f++) {
+      for (let t = 0; t < size; t++) {
+        const d = v[f * size + t] - v0[t];
+        energy[f] += 0.5 * k[t] * d * d;
+        dEdv[f * size + t] = k[t] * d;
+      }
+    }
+    return { energy, dEdv };
+  };
+}
+
+/** Bead positions must be [batch, n, 3] with every tuple's beads among the n. */
+function checkBatch(x: tf.Tensor3D, tuples: ReadonlyArray<readonly number[]>, where: string): void {
+  if (x.rank !== 3 || x.shape[2] !== 3) throw new Error(`${where}: expected bead positions of shape [batch, beads, 3], got [${x.shape}]`);
+  checkTuples(tuples, tuples[0].length, x.shape[1], where);
+}
 
 /** Harmonic bonds ½ k (r − r0)², r in nm, k in kJ/mol/nm². */
 export class HarmonicBonds implements Prior {
@@ -119,7 +143,8 @@ export class HarmonicBonds implements Prior {
 
   /** [batch] kJ/mol from bead positions [batch, beads, 3] nm. */
   energy(x: tf.Tensor3D): tf.Tensor1D {
-    return tf.tidy(() => tf.sum(tf.mul(tf.square(tf.sub(distances(x, this.tuples), f32(this.r0))), f32(this.k.map((k) => k / 2))), 1) as tf.Tensor1D);
+    checkBatch(x, this.tuples, 'HarmonicBonds');
+    return featureEnergy(x, { pairs: this.tuples as Pair[], angles: [], dihedrals: [] }, harmonic(this.r0, this.k));
   }
 
   parameters(): Record<string, tf.Variable> {
@@ -160,7 +185,8 @@ export class HarmonicAngles implements Prior {
 
   /** [batch] kJ/mol from bead positions [batch, beads, 3] nm. */
   energy(x: tf.Tensor3D): tf.Tensor1D {
-    return tf.tidy(() => tf.sum(tf.mul(tf.square(tf.sub(angles(x, this.tuples), f32(this.theta0))), f32(this.k.map((k) => k / 2))), 1) as tf.Tensor1D);
+    checkBatch(x, this.tuples, 'HarmonicAngles');
+    return featureEnergy(x, { pairs: [], angles: this.tuples as Triple[], dihedrals: [] }, harmonic(this.theta0, this.k));
   }
 
   parameters(): Record<string, tf.Variable> {
@@ -216,7 +242,20 @@ export class Repulsion implements Prior {
 
   /** [batch] kJ/mol from bead positions [batch, beads, 3] nm. */
   energy(x: tf.Tensor3D): tf.Tensor1D {
-    return tf.tidy(() => tf.sum(tf.pow(tf.div(f32(this.sigma), distances(x, this.tuples)), this.exponent), 1) as tf.Tensor1D);
+    checkBatch(x, this.tuples, 'Repulsion');
+    const { sigma, exponent: p } = this;
+    return featureEnergy(x, { pairs: this.tuples as Pair[], angles: [], dihedrals: [] }, (r, frames, size) => {
+      const energy = new Float64Array(frames);
+      const dEdv = new Float64Array(frames * size);
+      for (let f = 0; f < frames; f++) {
+        for (let k = 0; k < size; k++) {
+          const u = (sigma[k] / r[f * size + k]) ** p;
+          energy[f] += u;
+          dEdv[f * size + k] = (-p * u) / r[f * size + k];
+        }
+      }
+      return { energy, dEdv };
+    });
   }
 
   parameters(): Record<string, tf.Variable> {
@@ -319,17 +358,28 @@ export class FourierDihedrals implements Prior {
 
   /** [batch] kJ/mol from bead positions [batch, beads, 3] nm. */
   energy(x: tf.Tensor3D): tf.Tensor1D {
-    return tf.tidy(() => {
-      const { cos, sin } = dihedralCosSin(x, this.tuples);
-      const coef = (m: number) => f32(this.coefficients.map((c) => c[m]));
-      let [cn, sn] = [cos as tf.Tensor, sin as tf.Tensor];
-      let u = tf.add(coef(0), tf.add(tf.mul(coef(1), cn), tf.mul(coef(2), sn)));
-      for (let n = 2; n <= this.harmonics; n++) {
-        // cos nφ and sin nφ from (n−1)φ and φ by angle addition.
-        [cn, sn] = [tf.sub(tf.mul(cn, cos), tf.mul(sn, sin)), tf.add(tf.mul(sn, cos), tf.mul(cn, sin))];
-        u = tf.add(u, tf.add(tf.mul(coef(2 * n - 1), cn), tf.mul(coef(2 * n), sn)));
+    checkBatch(x, this.tuples, 'FourierDihedrals');
+    // Features come as (cos φ, sin φ) per dihedral; with U'(φ) = Σ n(bₙ cos nφ − aₙ sin nφ) on
+    // the unit circle, ∂U/∂cos φ = −sin φ U'(φ) and ∂U/∂sin φ = cos φ U'(φ).
+    return featureEnergy(x, { pairs: [], angles: [], dihedrals: this.tuples as Quad[] }, (v, frames, size) => {
+      const energy = new Float64Array(frames);
+      const dEdv = new Float64Array(frames * size);
+      for (let f = 0; f < frames; f++) {
+        this.coefficients.forEach((c, q) => {
+          const [cos, sin] = [v[f * size + 2 * q], v[f * size + 2 * q + 1]];
+          const phi = Math.atan2(sin, cos);
+          let [u, du] = [c[0], 0];
+          for (let n = 1; n <= this.harmonics; n++) {
+            const [cn, sn] = [Math.cos(n * phi), Math.sin(n * phi)];
+            u += c[2 * n - 1] * cn + c[2 * n] * sn;
+            du += n * (c[2 * n] * cn - c[2 * n - 1] * sn);
+          }
+          energy[f] += u;
+          dEdv[f * size + 2 * q] = -sin * du;
+          dEdv[f * size + 2 * q + 1] = cos * du;
+        });
       }
-      return tf.sum(u, 1) as tf.Tensor1D;
+      return { energy, dEdv };
     });
   }
 

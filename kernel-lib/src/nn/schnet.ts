@@ -13,7 +13,8 @@
  * gradient on wasm), so forces and the force-matching loss gradient exist on every backend.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { allPairs, pairDifferenceMatrix, pairDifferences, safeNorm } from '../backend/ops.js';
+import { allPairs } from '../backend/ops.js';
+import { distances } from '../cg/features.js';
 import { Random } from '../md/random.js';
 import type { EnergyTerm } from './energyModel.js';
 import { checkActivation, Dense, MLP, type Activation } from './mlp.js';
@@ -120,7 +121,7 @@ export class SchNet implements EnergyTerm {
       // Pair- and bead-major layouts [P, B, ·] and [N, B, F]: selecting beads of pairs and
       // summing pairs onto beads are then single 2-D products with constant 0/1 matrices on
       // the flattened [N, B·F] view, far faster than B broadcast products of [P, N]·[N, F].
-      const d = tf.transpose(safeNorm(pairDifferences(x, pairDifferenceMatrix(n, pairs)))); // [P, B]
+      const d = tf.transpose(distances(x, pairs)); // [P, B]
       const expansion = this.rbf.apply(d); // [P, B, K]
       const fcut = tf.expandDims(cosineCutoff(d, this.cutoff), -1); // [P, B, 1]
       // Selection matrices: (S_a y)_p = y at the first bead of pair p, (S_b y)_p at the second.
