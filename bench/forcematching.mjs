@@ -2,7 +2,7 @@
 // Force matching on the standard alanine dipeptide set (issue 4): CGnet and CGSchNet on the
 // 5- and 6-bead maps, trained on FM_FRAMES frames with the `cglab train` defaults, simulated as
 // FM_REPLICAS Langevin replicas from the kept training frames, and compared with the all-atom
-// φ/ψ free-energy surface (60×60 grid): KL(ref‖model), MSE of F over bins both populate (kJ/mol)²,
+// φ/ψ free-energy surface (60×60 grid): KL(ref‖model) over the bins both populate (with the reference's fraction there), MSE of F over bins both populate (kJ/mol)²,
 // basin populations and the αR/β ratio (β = C5 + C7eq/PPII), mean ± sd over FM_SEEDS seeds.
 // Then speed: one training step (batch 256) and CG simulation steps/s (100 replicas) in cglab,
 // and the same in PyTorch (bench/forcematching_torch.py) with 1 and 2 threads.
@@ -11,9 +11,10 @@
 // FM_FRAMES 20000, FM_MODELS cgnet,cgschnet, FM_MAPS backbone5,backbone6, FM_SEEDS 1,2,3,
 // FM_EPOCHS (default: the cglab train default), FM_REPLICAS 100, FM_PS 50 (per replica),
 // FM_DT 0.002, FM_SAVE_PS 0.25, FM_SKIP_PS 5 (equilibration dropped from each replica),
-// FM_ACCURACY 1 / FM_TIMING 1 (0 skips a part); FM_OPTIONS, JSON merged into fitForceMatching's
+// FM_ACCURACY 1 / FM_TIMING 1 (0 skips a part); FM_JOBS 1 (runs at a time, each in its own
+// process: for machines with more cores); FM_OPTIONS, JSON merged into fitForceMatching's
 // options (e.g. '{"schedule":"cosine","dihedralPriors":true}').
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +23,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../kernel-lib/dist/backend/select.js';
 import { dihedrals } from '../kernel-lib/dist/analysis/geometry.js';
 import { fes2d } from '../kernel-lib/dist/analysis/fes.js';
-import { fesMse, klDivergence } from '../kernel-lib/dist/analysis/divergence.js';
+import { fesMse, klDivergenceCommon } from '../kernel-lib/dist/analysis/divergence.js';
 import { ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI, alanineBasinPopulations } from '../kernel-lib/dist/datasets/alanineDipeptide.js';
 import { readDataset } from '../kernel-lib/dist/io/dataset.js';
 import { baoab, initState } from '../kernel-lib/dist/md/integrators.js';
@@ -48,6 +49,7 @@ const dt = Number(env('FM_DT', 0.002));
 const savePs = Number(env('FM_SAVE_PS', 0.25));
 const skipPs = Number(env('FM_SKIP_PS', 5));
 const T = 300;
+const jobs = Number(env('FM_JOBS', 1));
 
 await initBackend();
 const grid = { min: -180, max: 180, bins: 60 };
@@ -64,8 +66,10 @@ const meanSd = (xs) => {
 function compare(phi, psi, ref) {
   const s = fes2d(phi, psi, grid, grid, T);
   const pops = alanineBasinPopulations(phi, psi);
+  const common = ref ? klDivergenceCommon(ref.fes.counts, s.counts) : { kl: 0, coverage: 1 };
   return {
-    kl: ref ? klDivergence(ref.fes.counts, s.counts) : 0,
+    kl: common.kl,
+    coverage: common.coverage,
     mse: ref ? fesMse(ref.fes.F, s.F) : 0,
     pops,
     ratio: pops.alphaR / betaOf(pops),
@@ -73,64 +77,107 @@ function compare(phi, psi, ref) {
   };
 }
 
+/** Train one model and simulate it; compare with `ref`. */
+async function runOne(all, ref, mapName, model, seed) {
+  const t0 = performance.now();
+  const cg = mapDataset(all, BUILTIN_MAPS[mapName], { maxFrames: frames, mapName });
+  const mapS = (performance.now() - t0) / 1000;
+  const data = { positions: cg.trajectory.positions, forces: cg.trajectory.forces, topology: cg.trajectory.topology, temperature: cg.temperature };
+  const masses = Float64Array.from(cg.trajectory.topology.atoms, (a) => a.mass);
+  const beads = cg.trajectory.nAtoms;
+  const t1 = performance.now();
+  const fit = await fitForceMatching(data, { model, seed, ...(epochs === undefined ? {} : { epochs }), ...extra });
+  const trainS = (performance.now() - t1) / 1000;
+  const head = `${model} ${mapName} seed ${seed}: ${cg.trajectory.nFrames} frames (${cg.forceMapKind} force map, ${mapS.toFixed(1)} s), train ${fmt(trainS, 0)} s (${fit.record.epochs.length} epochs, ${fit.record.stoppedBy}, val ${fmt(fit.record.bestValidationLoss, 0)} from ${fmt(fit.record.initialValidationLoss, 0)} (kJ/mol/nm)²)`;
+  const t2 = performance.now();
+  let sim;
+  try {
+    sim = await simulateReplicas(fit.model.asPotential(`${model} ${mapName} seed ${seed}`), {
+      starts: cg.trajectory.positions, replicas, masses, temperature: T, dt, ps, saveEveryPs: savePs, seed,
+    });
+  } catch (e) {
+    return { failed: true, line: `${head}; simulation failed: ${e.message}` };
+  } finally {
+    fit.model.dispose();
+  }
+  const simS = (performance.now() - t2) / 1000;
+  const skip = Math.round(skipPs / savePs);
+  // Kept frames of every replica, and the first and second half of them: populations that
+  // still drift between the halves mean the replicas have not forgotten their starts.
+  const part = (from, to) => {
+    const x = new Float32Array(replicas * (to - from) * beads * 3);
+    for (let r = 0; r < replicas; r++) x.set(sim.positions.subarray((r * sim.frames + from) * beads * 3, (r * sim.frames + to) * beads * 3), r * (to - from) * beads * 3);
+    return [deg(dihedrals(x, beads, [0, 1, 2, 3])), deg(dihedrals(x, beads, [1, 2, 3, 4]))];
+  };
+  const mid = Math.floor((skip + sim.frames) / 2);
+  const res = compare(...part(skip, sim.frames), ref);
+  const ratioOf = ([phi, psi]) => {
+    const p = alanineBasinPopulations(phi, psi);
+    return p.alphaR / betaOf(p);
+  };
+  const drift = [ratioOf(part(skip, mid)), ratioOf(part(mid, sim.frames))];
+  const line = `${head}, simulate ${fmt(simS, 0)} s; KL ${fmt(res.kl)} (coverage ${fmt(res.coverage)}), MSE ${fmt(res.mse, 2)}, αR ${fmt(res.pops.alphaR)}, β ${fmt(betaOf(res.pops))}, φ>0 ${fmt(res.pops['phi>0'])}, αR/β ${fmt(res.ratio)} (halves ${fmt(drift[0])}, ${fmt(drift[1])})`;
+  return { kl: res.kl, coverage: res.coverage, mse: res.mse, pops: res.pops, ratio: res.ratio, drift, line };
+}
+
+/** Runs in child processes, `jobs` at a time: each child is this script with FM_RUN set. */
+async function runPool(list, jobs) {
+  const script = fileURLToPath(import.meta.url);
+  const results = new Array(list.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < list.length) {
+      const k = next++;
+      const [mapName, model, seed] = list[k];
+      const out = await new Promise((resolve) => {
+        execFile(process.execPath, [script], { env: { ...process.env, FM_RUN: `${mapName}:${model}:${seed}`, FM_TIMING: '0' }, maxBuffer: 1 << 24 }, (err, stdout, stderr) => resolve({ err, stdout, stderr }));
+      });
+      const found = out.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+      results[k] = found ? JSON.parse(found.slice(7)) : { failed: true, line: `${model} ${mapName} seed ${seed}: run failed: ${(out.err?.message ?? '') + out.stderr.slice(-500)}` };
+      console.log(`  ${results[k].line}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, list.length) }, worker));
+  return results;
+}
+
 if (env('FM_ACCURACY', '1') !== '0') {
   if (!existsSync(dataPath)) throw new Error(`${dataPath}: no such data set; generate it (bench/alanine-reference.mjs) or set FM_DATA`);
   const all = readDataset(dataPath);
   const ref = compare(deg(dihedrals(all.positions, 22, ALANINE_DIPEPTIDE_PHI)), deg(dihedrals(all.positions, 22, ALANINE_DIPEPTIDE_PSI)));
+  if (process.env.FM_RUN) {
+    const [mapName, model, seed] = process.env.FM_RUN.split(':');
+    console.log(`RESULT ${JSON.stringify(await runOne(all, ref, mapName, model, Number(seed)))}`);
+    process.exit(0);
+  }
   // The reference's own noise floor: KL between its two halves (replica-major, so whole replicas).
   const half = Math.floor(all.nFrames / 2);
   const angles = (from, to) => [deg(dihedrals(all.positions.subarray(from * 66, to * 66), 22, ALANINE_DIPEPTIDE_PHI)), deg(dihedrals(all.positions.subarray(from * 66, to * 66), 22, ALANINE_DIPEPTIDE_PSI))];
   const h1 = compare(...angles(0, half));
   const h2 = compare(...angles(half, all.nFrames), h1);
-  console.log(`reference ${dataPath}: ${all.nFrames} frames; basins ${JSON.stringify(Object.fromEntries(Object.entries(ref.pops).map(([k, v]) => [k, +v.toFixed(3)])))}; αR/β ${fmt(ref.ratio)}; split-half KL ${fmt(h2.kl, 4)}, MSE ${fmt(h2.mse, 2)} (kJ/mol)²`);
-  console.log(`settings: ${frames} training frames, epochs ${epochs ?? 'default'}, options ${JSON.stringify(extra)}, ${replicas} replicas × ${ps} ps (dt ${dt} ps, first ${skipPs} ps dropped, saved every ${savePs} ps), seeds ${seeds.join(',')}`);
-  const rows = [];
-  for (const mapName of maps) {
-    const t0 = performance.now();
-    const cg = mapDataset(all, BUILTIN_MAPS[mapName], { maxFrames: frames, mapName });
-    console.log(`${mapName}: mapped ${cg.trajectory.nFrames} frames (${cg.forceMapKind} force map) in ${fmt((performance.now() - t0) / 1000, 1)} s`);
-    const data = { positions: cg.trajectory.positions, forces: cg.trajectory.forces, topology: cg.trajectory.topology, temperature: cg.temperature };
-    const masses = Float64Array.from(cg.trajectory.topology.atoms, (a) => a.mass);
-    const beads = cg.trajectory.nAtoms;
-    for (const model of models) {
-      const runs = [];
-      for (const seed of seeds) {
-        const t1 = performance.now();
-        const fit = await fitForceMatching(data, { model, seed, ...(epochs === undefined ? {} : { epochs }), ...extra });
-        const trainS = (performance.now() - t1) / 1000;
-        const t2 = performance.now();
-        let sim;
-        try {
-          sim = await simulateReplicas(fit.model.asPotential(`${model} ${mapName} seed ${seed}`), {
-            starts: cg.trajectory.positions, replicas, masses, temperature: T, dt, ps, saveEveryPs: savePs, seed,
-          });
-        } catch (e) {
-          console.log(`  ${model} ${mapName} seed ${seed}: simulation failed: ${e.message}`);
-          runs.push({ failed: true });
-          fit.model.dispose();
-          continue;
-        }
-        const simS = (performance.now() - t2) / 1000;
-        const skip = Math.round(skipPs / savePs);
-        const kept = [];
-        for (let r = 0; r < replicas; r++) kept.push(sim.positions.subarray((r * sim.frames + skip) * beads * 3, (r + 1) * sim.frames * beads * 3));
-        const x = Float32Array.from(kept.flatMap((k) => Array.from(k)));
-        const res = compare(deg(dihedrals(x, beads, [0, 1, 2, 3])), deg(dihedrals(x, beads, [1, 2, 3, 4])), ref);
-        runs.push(res);
-        console.log(`  ${model} ${mapName} seed ${seed}: train ${fmt(trainS, 0)} s (${fit.record.epochs.length} epochs, ${fit.record.stoppedBy}, val ${fmt(fit.record.bestValidationLoss, 0)} from ${fmt(fit.record.initialValidationLoss, 0)} (kJ/mol/nm)²), simulate ${fmt(simS, 0)} s; KL ${fmt(res.kl)}, MSE ${fmt(res.mse, 2)}, αR ${fmt(res.pops.alphaR)}, β ${fmt(betaOf(res.pops))}, φ>0 ${fmt(res.pops['phi>0'])}, αR/β ${fmt(res.ratio)}`);
-        fit.model.dispose();
-      }
-      const ok = runs.filter((r) => !r.failed);
-      rows.push({ model, mapName, ok, failed: runs.length - ok.length });
+  console.log(`reference ${dataPath}: ${all.nFrames} frames; basins ${JSON.stringify(Object.fromEntries(Object.entries(ref.pops).map(([k, v]) => [k, +v.toFixed(3)])))}; αR/β ${fmt(ref.ratio)}; split-half KL ${fmt(h2.kl, 4)} (coverage ${fmt(h2.coverage)}), MSE ${fmt(h2.mse, 2)} (kJ/mol)²`);
+  console.log(`settings: ${frames} training frames, epochs ${epochs ?? 'default'}, options ${JSON.stringify(extra)}, ${replicas} replicas × ${ps} ps (dt ${dt} ps, first ${skipPs} ps dropped, saved every ${savePs} ps), seeds ${seeds.join(',')}, ${jobs} job${jobs > 1 ? 's' : ''} at a time`);
+  const list = maps.flatMap((mapName) => models.flatMap((model) => seeds.map((seed) => [mapName, model, seed])));
+  const results = jobs > 1 ? await runPool(list, jobs) : [];
+  if (jobs <= 1) {
+    for (const [mapName, model, seed] of list) {
+      const r = await runOne(all, ref, mapName, model, seed);
+      console.log(`  ${r.line}`);
+      results.push(r);
     }
   }
   console.log(`\nsummary (mean ± sd over seeds; reference αR ${fmt(ref.pops.alphaR)}, β ${fmt(betaOf(ref.pops))}, αR/β ${fmt(ref.ratio)}):`);
-  for (const { model, mapName, ok, failed } of rows) {
-    if (!ok.length) {
-      console.log(`  ${model.padEnd(8)} ${mapName.padEnd(9)} all ${failed} runs failed`);
-      continue;
+  for (const mapName of maps) {
+    for (const model of models) {
+      const runs = results.filter((_, k) => list[k][0] === mapName && list[k][1] === model);
+      const ok = runs.filter((r) => !r.failed);
+      const failed = runs.length - ok.length;
+      if (!ok.length) {
+        console.log(`  ${model.padEnd(8)} ${mapName.padEnd(9)} all ${failed} runs failed`);
+        continue;
+      }
+      console.log(`  ${model.padEnd(8)} ${mapName.padEnd(9)} KL ${meanSd(ok.map((r) => r.kl))}  MSE ${meanSd(ok.map((r) => r.mse))}  αR ${meanSd(ok.map((r) => r.pops.alphaR))}  β ${meanSd(ok.map((r) => betaOf(r.pops)))}  αR/β ${meanSd(ok.map((r) => r.ratio))}${failed ? `  (${failed} unstable)` : ''}`);
     }
-    console.log(`  ${model.padEnd(8)} ${mapName.padEnd(9)} KL ${meanSd(ok.map((r) => r.kl))}  MSE ${meanSd(ok.map((r) => r.mse))}  αR ${meanSd(ok.map((r) => r.pops.alphaR))}  β ${meanSd(ok.map((r) => betaOf(r.pops)))}  αR/β ${meanSd(ok.map((r) => r.ratio))}${failed ? `  (${failed} unstable)` : ''}`);
   }
 }
 
