@@ -42,3 +42,4 @@ export * as cg from './cg/index.js';
 export * as nn from './nn/index.js';
 export * from './md/replicas.js';
 export * as forcematching from './methods/forcematching/index.js';
+export * from './datasets/referenceData.js';

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generate } from 'cglab/datasets/generate';
+import { referenceData } from 'cglab/datasets/referenceData';
 import { getSystem } from 'cglab/datasets/systems';
 import { readDataset } from 'cglab/io/dataset';
 
@@ -65,6 +66,31 @@ test('cglab generate writes a data set, then reuses the checksummed cache; a cor
   const third = spawnSync(bin, [...args, '--out', join(dir, 'c.npz')], { env, encoding: 'utf8' });
   assert.equal(third.status, 0);
   assert.doesNotMatch(third.stderr, /reused/);
+});
+
+test('referenceData (the API behind cglab generate) generates once, then reads the same data set from the cache', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cglab-ref-'));
+  const saved = process.env.CGLAB_CACHE_DIR;
+  process.env.CGLAB_CACHE_DIR = join(dir, 'cache');
+  try {
+    const o = { system: 'double-well-2d', ns: 0.01, saveEveryPs: 1, replicas: 2, seed: 5, equilibratePs: 1 };
+    const first = await referenceData(o);
+    assert.equal(first.cached, false);
+    assert.ok(first.file && existsSync(first.file));
+    const second = await referenceData(o);
+    assert.equal(second.cached, true);
+    assert.equal(second.file, first.file);
+    assert.deepEqual(second.trajectory.positions, first.trajectory.positions);
+    assert.deepEqual(second.trajectory.forces, first.trajectory.forces);
+    assert.equal(second.trajectory.provenance?.cache_key, first.key);
+    const fresh = await referenceData({ ...o, cache: false });
+    assert.equal(fresh.cached, false);
+    assert.equal(fresh.file, undefined);
+    await assert.rejects(referenceData({ ...o, system: 'no-such-system' }), /no-such-system/);
+  } finally {
+    if (saved === undefined) delete process.env.CGLAB_CACHE_DIR;
+    else process.env.CGLAB_CACHE_DIR = saved;
+  }
 });
 
 test('unknown systems and bad settings are clear errors', () => {

@@ -5,15 +5,12 @@
  * Ctrl-C stops every replica at its next frame and writes what was computed (marked
  * interrupted in the provenance, and not cached).
  */
-import { createRequire } from 'node:module';
-import { cacheKey, cachedFile, copyFromCache, storeInCache } from '../datasets/cache.js';
-import { generate } from '../datasets/generate.js';
-import { getSystem, systemNames } from '../datasets/systems.js';
+import { copyFromCache } from '../datasets/cache.js';
+import { referenceData } from '../datasets/referenceData.js';
+import { systemNames } from '../datasets/systems.js';
 import { writeDataset } from '../io/dataset.js';
 import { progressBar } from '../util/progress.js';
 import { optString, parseArgs } from './args.js';
-
-const require = createRequire(import.meta.url);
 
 function num(v: string | undefined, flag: string, dflt?: number): number {
   if (v === undefined) {
@@ -42,17 +39,6 @@ export async function generateCommand(argv: string[]): Promise<number> {
     seed: num(optString(args, 'seed'), 'seed', 1),
     equilibratePs: num(optString(args, 'equilibrate-ps'), 'equilibrate-ps', 10),
   };
-  const sys = getSystem(system); // unknown names fail here, before any work
-  const version = (require('../../package.json') as { version: string }).version;
-  const key = cacheKey({ ...options, cglab: version, parameters: sys.description });
-  const useCache = !args.options.has('no-cache');
-  const hit = useCache ? cachedFile(key) : undefined;
-  if (hit) {
-    copyFromCache(hit, out);
-    process.stderr.write(`cglab generate: reused the cached data set ${hit} (checksum verified) → ${out}\n`);
-    return 0;
-  }
-
   const ac = new AbortController();
   const onSigint = () => {
     process.stderr.write('\ncglab generate: interrupted — finishing the current frames and writing what was computed (Ctrl-C again to abort)\n');
@@ -63,15 +49,24 @@ export async function generateCommand(argv: string[]): Promise<number> {
   const bar = progressBar(`${system} ${options.replicas}×${options.ns} ns`);
   try {
     const workers = optString(args, 'workers');
-    const res = await generate({
+    const res = await referenceData({
       ...options,
+      cache: !args.options.has('no-cache'),
       workers: workers === undefined ? undefined : num(workers, 'workers'),
       signal: ac.signal,
       onProgress: (d, t) => bar.update(d, t),
     });
-    bar.done(`${res.trajectory.nFrames} frames (${res.framesPerReplica.join(', ')} per replica)${res.interrupted ? ', interrupted' : ''}`);
-    writeDataset(out, res.trajectory, { provenance: { cache_key: key } });
-    if (useCache && !res.interrupted) storeInCache(key, out);
+    if (res.file) {
+      copyFromCache(res.file, out);
+    } else {
+      writeDataset(out, res.trajectory);
+    }
+    if (res.cached) {
+      bar.done('from the cache');
+      process.stderr.write(`cglab generate: reused the cached data set ${res.file} (checksum verified) → ${out}\n`);
+      return 0;
+    }
+    bar.done(`${res.trajectory.nFrames} frames${res.interrupted ? ', interrupted' : ''}`);
     process.stderr.write(`cglab generate: wrote ${out}\n`);
     return res.interrupted ? 130 : 0;
   } finally {
