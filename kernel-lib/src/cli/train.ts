@@ -11,7 +11,7 @@ import { initBackend } from '../backend/select.js';
 import { readDataset } from '../io/dataset.js';
 import { mapDataset, type ForceMapChoice } from '../methods/forcematching/data.js';
 import { mapSpecByName } from '../methods/forcematching/mapping.js';
-import { buildModel, fitPriors, needsDihedralPriors, type ArchitectureOptions, type ModelKind } from '../methods/forcematching/model.js';
+import { buildModel, fitPriors, type ArchitectureOptions, type ModelKind } from '../methods/forcematching/model.js';
 import { modelFiles, modelInfo, writeModelInfo, writeStartFrames } from '../methods/forcematching/modelDir.js';
 import { trainForceMatching } from '../methods/forcematching/train.js';
 import { progressBar } from '../util/progress.js';
@@ -77,7 +77,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   });
   const beads = cg.trajectory.nAtoms;
   process.stderr.write(`cglab ${cmd}: ${cg.trajectory.nFrames} frames of ${data} → ${beads} beads (${cg.trajectory.topology.atoms.map((a) => a.name).join(' ')}), ${cg.forceMapKind} force map${cg.constrainedPairs ? ` blind to ${cg.constrainedPairs} H-bond constraints` : ''}, ${cg.temperature} K\n`);
-  const priors = fitPriors(cg.trajectory.positions, cg.trajectory.topology, { temperature: cg.temperature, dihedrals: needsDihedralPriors(kind) });
+  const priors = fitPriors(cg.trajectory.positions, cg.trajectory.topology, { temperature: cg.temperature });
   const architecture: ArchitectureOptions = { seed };
   const model = buildModel(kind, cg.trajectory.topology, cg.trajectory.positions, priors, architecture);
   const info = modelInfo(cg, { model: kind, mapName, architecture, source: data });

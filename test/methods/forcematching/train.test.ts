@@ -38,11 +38,13 @@ test('priors and CGnet features follow the CG bonds, also for the branched 6-bea
   assert.deepEqual(t.angles, [[0, 1, 2], [1, 2, 3], [1, 2, 5], [3, 2, 5], [2, 3, 4]]);
   assert.deepEqual(t.dihedrals, [[0, 1, 2, 3], [0, 1, 2, 5], [1, 2, 3, 4], [5, 2, 3, 4]]);
   const priors = fitPriors(six.trajectory.positions, six.trajectory.topology, { temperature: 300 });
-  assert.deepEqual(Object.keys(priors), ['bonds', 'angles', 'repulsion']);
+  assert.deepEqual(Object.keys(priors), ['bonds', 'angles', 'repulsion', 'dihedrals']);
   assert.deepEqual(priors.repulsion.tuples, [[0, 3], [0, 4], [0, 5], [1, 4], [4, 5]]);
+  assert.deepEqual(priors.dihedrals.tuples, t.dihedrals);
+  assert.deepEqual(Object.keys(fitPriors(six.trajectory.positions, six.trajectory.topology, { temperature: 300, dihedrals: false, repulsion: false })), ['bonds', 'angles']);
   assert.deepEqual(beadTypes(six.trajectory.topology), [0, 1, 2, 3, 4, 5]);
   assert.deepEqual(beadTypes({ atoms: ['CA', 'CA', 'CB'].map((name) => ({ name, element: '', mass: 1, residue: 'ALA', resid: 1 })), bonds: [] }), [0, 0, 1]);
-  assert.deepEqual(Object.keys(smallCgnet().terms), ['bonds', 'angles', 'repulsion', 'net']);
+  assert.deepEqual(Object.keys(smallCgnet().terms), ['bonds', 'angles', 'repulsion', 'dihedrals', 'net']);
 });
 
 test('training lowers the validation loss, reports every step and epoch, and repeats exactly for the same seed', async () => {

