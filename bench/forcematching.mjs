@@ -7,7 +7,8 @@
 // Then speed: one training step (batch 256) and CG simulation steps/s (100 replicas) in cglab,
 // and the same in PyTorch (bench/forcematching_torch.py) with 1 and 2 threads.
 //
-// Sizes (env): FM_DATA (default ~/.cache/cglab/alanine-reference/cglab-10x10ns.npz),
+// Sizes (env): FM_DATA (default ~/.cache/cglab/alanine-reference/cglab-10x10ns.npz; a comma-separated
+// list of data sets of the same molecule is read as one),
 // FM_FRAMES 20000, FM_MODELS cgnet,cgschnet, FM_MAPS backbone5,backbone6, FM_SEEDS 1,2,3,
 // FM_EPOCHS (default: the cglab train default), FM_REPLICAS 100, FM_PS 50 (per replica),
 // FM_DT 0.002, FM_SAVE_PS 0.25, FM_SKIP_PS 5 (equilibration dropped from each replica),
@@ -77,6 +78,26 @@ function compare(phi, psi, ref) {
   };
 }
 
+/** One data set from one file or from several of the same molecule (e.g. replicas generated in parts), frames in order. */
+function readParts(paths) {
+  for (const p of paths) if (!existsSync(p)) throw new Error(`${p}: no such data set; generate it (bench/alanine-reference.mjs) or set FM_DATA`);
+  const parts = paths.map((p) => readDataset(p));
+  if (parts.length === 1) return parts[0];
+  const cat = (key) => {
+    const out = new Float32Array(parts.reduce((s, t) => s + t[key].length, 0));
+    let o = 0;
+    for (const t of parts) {
+      out.set(t[key], o);
+      o += t[key].length;
+    }
+    return out;
+  };
+  parts.forEach((t, k) => {
+    if (t.nAtoms !== parts[0].nAtoms || !t.forces) throw new Error(`${paths[k]}: ${t.nAtoms} atoms${t.forces ? '' : ' without forces'}; every part must hold the same molecule with forces`);
+  });
+  return { ...parts[0], nFrames: parts.reduce((s, t) => s + t.nFrames, 0), positions: cat('positions'), forces: cat('forces'), time: undefined };
+}
+
 /** Train one model and simulate it; compare with `ref`. */
 async function runOne(all, ref, mapName, model, seed) {
   const t0 = performance.now();
@@ -116,8 +137,12 @@ async function runOne(all, ref, mapName, model, seed) {
     return p.alphaR / betaOf(p);
   };
   const drift = [ratioOf(part(skip, mid)), ratioOf(part(mid, sim.frames))];
-  const line = `${head}, simulate ${fmt(simS, 0)} s; KL ${fmt(res.kl)} (coverage ${fmt(res.coverage)}), MSE ${fmt(res.mse, 2)}, αR ${fmt(res.pops.alphaR)}, β ${fmt(betaOf(res.pops))}, φ>0 ${fmt(res.pops['phi>0'])}, αR/β ${fmt(res.ratio)} (halves ${fmt(drift[0])}, ${fmt(drift[1])})`;
-  return { kl: res.kl, coverage: res.coverage, mse: res.mse, pops: res.pops, ratio: res.ratio, drift, line };
+  // The run's own sampling noise: KL between its first and second half of replicas.
+  const [phi, psi] = part(skip, sim.frames);
+  const h = phi.length / 2;
+  const selfKl = klDivergenceCommon(fes2d(phi.subarray(0, h), psi.subarray(0, h), grid, grid, T).counts, fes2d(phi.subarray(h), psi.subarray(h), grid, grid, T).counts).kl;
+  const line = `${head}, simulate ${fmt(simS, 0)} s; KL ${fmt(res.kl)} (coverage ${fmt(res.coverage)}), MSE ${fmt(res.mse, 2)}, αR ${fmt(res.pops.alphaR)}, β ${fmt(betaOf(res.pops))}, φ>0 ${fmt(res.pops['phi>0'])}, αR/β ${fmt(res.ratio)} (time halves ${fmt(drift[0])}, ${fmt(drift[1])}); KL between replica halves ${fmt(selfKl)}`;
+  return { selfKl, kl: res.kl, coverage: res.coverage, mse: res.mse, pops: res.pops, ratio: res.ratio, drift, line };
 }
 
 /** Runs in child processes, `jobs` at a time: each child is this script with FM_RUN set. */
@@ -142,8 +167,7 @@ async function runPool(list, jobs) {
 }
 
 if (env('FM_ACCURACY', '1') !== '0') {
-  if (!existsSync(dataPath)) throw new Error(`${dataPath}: no such data set; generate it (bench/alanine-reference.mjs) or set FM_DATA`);
-  const all = readDataset(dataPath);
+  const all = readParts(dataPath.split(','));
   const ref = compare(deg(dihedrals(all.positions, 22, ALANINE_DIPEPTIDE_PHI)), deg(dihedrals(all.positions, 22, ALANINE_DIPEPTIDE_PSI)));
   if (process.env.FM_RUN) {
     const [mapName, model, seed] = process.env.FM_RUN.split(':');
@@ -155,7 +179,24 @@ if (env('FM_ACCURACY', '1') !== '0') {
   const angles = (from, to) => [deg(dihedrals(all.positions.subarray(from * 66, to * 66), 22, ALANINE_DIPEPTIDE_PHI)), deg(dihedrals(all.positions.subarray(from * 66, to * 66), 22, ALANINE_DIPEPTIDE_PSI))];
   const h1 = compare(...angles(0, half));
   const h2 = compare(...angles(half, all.nFrames), h1);
+  // Sampling floor: the reference sampled as the CG runs are (FM_REPLICAS windows as long as the
+  // kept part of a run, within replicas) against all of it, over five draws.
+  const fpr = all.provenance?.frames_per_replica;
+  const perReplica = Array.isArray(fpr) ? Math.min(...fpr.map(Number)) : Number(fpr ?? all.nFrames);
+  const win = Math.max(1, Math.round((ps - skipPs) / Number(all.provenance?.save_every_ps ?? 1)));
+  const rng = new Random(7);
+  const floor = Array.from({ length: 5 }, () => {
+    const x = new Float32Array(replicas * win * 66);
+    for (let r = 0; r < replicas; r++) {
+      // Replica-major frames; equal replica lengths assumed (uninterrupted data sets).
+      const rep = Math.floor(rng.uniform() * Math.floor(all.nFrames / perReplica));
+      const start = rep * perReplica + Math.floor(rng.uniform() * (perReplica - win));
+      x.set(all.positions.subarray(start * 66, (start + win) * 66), r * win * 66);
+    }
+    return compare(deg(dihedrals(x, 22, ALANINE_DIPEPTIDE_PHI)), deg(dihedrals(x, 22, ALANINE_DIPEPTIDE_PSI)), ref);
+  });
   console.log(`reference ${dataPath}: ${all.nFrames} frames; basins ${JSON.stringify(Object.fromEntries(Object.entries(ref.pops).map(([k, v]) => [k, +v.toFixed(3)])))}; αR/β ${fmt(ref.ratio)}; split-half KL ${fmt(h2.kl, 4)} (coverage ${fmt(h2.coverage)}), MSE ${fmt(h2.mse, 2)} (kJ/mol)²`);
+  console.log(`sampling floor (the reference sampled like the CG runs: ${replicas} windows of ${win} frames, 5 draws): KL ${meanSd(floor.map((f) => f.kl))} (coverage ${meanSd(floor.map((f) => f.coverage))}), αR/β ${meanSd(floor.map((f) => f.ratio))}`);
   console.log(`settings: ${frames} training frames, epochs ${epochs ?? 'default'}, options ${JSON.stringify(extra)}, ${replicas} replicas × ${ps} ps (dt ${dt} ps, first ${skipPs} ps dropped, saved every ${savePs} ps), seeds ${seeds.join(',')}, ${jobs} job${jobs > 1 ? 's' : ''} at a time`);
   const list = maps.flatMap((mapName) => models.flatMap((model) => seeds.map((seed) => [mapName, model, seed])));
   const results = jobs > 1 ? await runPool(list, jobs) : [];
