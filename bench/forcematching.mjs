@@ -12,7 +12,8 @@
 // FM_FRAMES 20000, FM_MODELS cgnet,cgschnet, FM_MAPS backbone5,backbone6, FM_SEEDS 1,2,3,
 // FM_EPOCHS (default: the cglab train default), FM_REPLICAS 100, FM_PS 50 (per replica),
 // FM_DT 0.002, FM_SAVE_PS 0.25, FM_SKIP_PS 5 (equilibration dropped from each replica),
-// FM_ACCURACY 1 / FM_TIMING 1 (0 skips a part); FM_JOBS 1 (runs at a time, each in its own
+// FM_ACCURACY 1 / FM_TIMING 1 (0 skips a part); FM_PROFILE 0 (1: kernels of a training step and
+// of a force evaluation, by time); FM_JOBS 1 (runs at a time, each in its own
 // process: for machines with more cores); FM_OPTIONS, JSON merged into fitForceMatching's
 // options (e.g. '{"schedule":"cosine","dihedralPriors":true}').
 import { execFile, execFileSync } from 'node:child_process';
@@ -222,6 +223,29 @@ if (env('FM_ACCURACY', '1') !== '0') {
   }
 }
 
+/** Kernels of `fn` by name and input shapes: count and time, each the minimum over `reps` profiled runs. */
+async function kernelProfile(fn, reps) {
+  const byKernel = new Map();
+  let count = 0;
+  for (let r = 0; r < reps; r++) {
+    const prof = await tf.profile(() => {
+      fn();
+    });
+    count = prof.kernels.length;
+    const run = new Map();
+    for (const k of prof.kernels) {
+      const key = `${k.name}${JSON.stringify(k.inputShapes)}`;
+      const a = run.get(key) ?? { n: 0, ms: 0 };
+      a.n++;
+      a.ms += await k.kernelTimeMs;
+      run.set(key, a);
+    }
+    for (const [key, a] of run) if (!byKernel.has(key) || a.ms < byKernel.get(key).ms) byKernel.set(key, a);
+  }
+  const rows = [...byKernel].sort((a, b) => b[1].ms - a[1].ms);
+  return { count, totalMs: rows.reduce((t, [, a]) => t + a.ms, 0), top: rows.slice(0, 6) };
+}
+
 if (env('FM_TIMING', '1') !== '0') {
   // Speed on random 5-bead chains with the default architectures; priors from those chains.
   const n = 5;
@@ -272,6 +296,14 @@ if (env('FM_TIMING', '1') !== '0') {
     const simStepsPerS = 1000 / best(() => integrator.step(pot, st), 3, 20);
     const torch = [1, 2].map((threads) => JSON.parse(execFileSync('/usr/bin/python3', [join(here, 'forcematching_torch.py'), file, '256', '100', String(threads)], { encoding: 'utf8' })));
     console.log(`  ${kind.padEnd(8)} cglab (wasm, 1 thread/op): train step ${fmt(trainMs, 1)} ms, simulation ${fmt(simStepsPerS, 0)} steps/s`);
+    if (env('FM_PROFILE', '0') !== '0') {
+      const f100 = new Float64Array(xs.length);
+      const e100 = new Float64Array(100);
+      for (const [what, fn] of [['training step', step], ['force evaluation (100 replicas)', () => pot.evaluate(xs, 100, f100, e100)]]) {
+        const p = await kernelProfile(fn, 10);
+        console.log(`    ${what}: ${p.count} kernels, ${fmt(p.totalMs, 2)} ms inside them (per-kernel minimum of 10 runs); most time: ${p.top.map(([k, v]) => `${k} ${v.n}× ${fmt(v.ms, 2)} ms`).join('; ')}`);
+      }
+    }
     for (const t of torch) {
       console.log(`  ${kind.padEnd(8)} PyTorch ${t.threads} thread${t.threads > 1 ? 's' : ''}:      train step ${fmt(t.train_ms, 1)} ms, simulation ${fmt(t.sim_steps_per_s, 0)} steps/s; ratio cglab/PyTorch: training ${fmt(t.train_ms / trainMs, 2)}×, simulation ${fmt(simStepsPerS / t.sim_steps_per_s, 2)}× (> 1: cglab faster)`);
     }
