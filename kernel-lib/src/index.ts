@@ -43,3 +43,4 @@ export * as nn from './nn/index.js';
 export * from './md/replicas.js';
 export * as forcematching from './methods/forcematching/index.js';
 export * from './datasets/referenceData.js';
+export * from './analysis/tica.js';

@@ -47,6 +47,23 @@ export function histogram1d(values: ArrayLike<number>, grid: Grid1d, weights?: A
   return counts;
 }
 
+/**
+ * Probability density of `values` on `grid` (per unit of the coordinate), normalised over the
+ * samples inside the grid: bond-length and angle distributions to compare CG with reference.
+ * @returns bin centres, the density (integrating to 1 over the grid) and the fraction of
+ *   `values` inside the grid.
+ */
+export function density1d(values: ArrayLike<number>, grid: Grid1d): { centers: Float64Array; density: Float64Array; inside: number } {
+  const counts = histogram1d(values, grid);
+  const inside = counts.reduce((s, c) => s + c, 0);
+  const width = (grid.max - grid.min) / grid.bins;
+  return {
+    centers: Float64Array.from({ length: grid.bins }, (_, b) => grid.min + (b + 0.5) * width),
+    density: counts.map((c) => (inside > 0 ? c / (inside * width) : 0)),
+    inside: values.length > 0 ? inside / values.length : 0,
+  };
+}
+
 /** −kT ln(counts), shifted to a minimum of 0 over populated bins (kJ/mol); NaN where empty. */
 export function countsToFreeEnergy(counts: Float64Array, temperature: number): Float64Array {
   const kt = kT(temperature);

@@ -41,6 +41,18 @@ export function dihedrals(x: ArrayLike<number>, nAtoms: number, quad: readonly [
   return Float64Array.from({ length: frames }, (_, f) => dihedral(x, quad[0], quad[1], quad[2], quad[3], 3 * nAtoms * f));
 }
 
+/** Distance of `pair` in every frame of a [frames, atoms, 3] array (its unit: nm for cglab data). */
+export function distances(x: ArrayLike<number>, nAtoms: number, pair: readonly [number, number]): Float64Array {
+  const frames = x.length / (3 * nAtoms);
+  return Float64Array.from({ length: frames }, (_, f) => distance(x, pair[0], pair[1], 3 * nAtoms * f));
+}
+
+/** Angle `triple` (vertex in the middle) in every frame of a [frames, atoms, 3] array, radians. */
+export function angles(x: ArrayLike<number>, nAtoms: number, triple: readonly [number, number, number]): Float64Array {
+  const frames = x.length / (3 * nAtoms);
+  return Float64Array.from({ length: frames }, (_, f) => angle(x, triple[0], triple[1], triple[2], 3 * nAtoms * f));
+}
+
 /** Signed volume (j−i)·((k−i)×(l−i)), nm³: its sign tells the handedness of a chiral centre i. */
 export function chiralVolume(x: ArrayLike<number>, i: number, j: number, k: number, l: number, offset = 0): number {
   const c = at(x, i, offset);
