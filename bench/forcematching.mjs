@@ -12,6 +12,7 @@
 // FM_FRAMES 20000, FM_MODELS cgnet,cgschnet, FM_MAPS backbone5,backbone6, FM_SEEDS 1,2,3,
 // FM_EPOCHS (default: the cglab train default), FM_REPLICAS 100, FM_PS 50 (per replica),
 // FM_DT 0.002, FM_SAVE_PS 0.25, FM_SKIP_PS 5 (equilibration dropped from each replica),
+// FM_REFINE 0 (rounds of dihedral refinement after training, methods/forcematching/refine.ts);
 // FM_ACCURACY 1 / FM_TIMING 1 (0 skips a part); FM_PROFILE 0 (1: kernels of a training step and
 // of a force evaluation, by time); FM_JOBS 1 (runs at a time, each in its own
 // process: for machines with more cores); FM_OPTIONS, JSON merged into fitForceMatching's
@@ -35,6 +36,7 @@ import { mapDataset } from '../kernel-lib/dist/methods/forcematching/data.js';
 import { Adam } from '../kernel-lib/dist/methods/forcematching/adam.js';
 import { BUILTIN_MAPS } from '../kernel-lib/dist/methods/forcematching/mapping.js';
 import { buildModel, fitForceMatching, fitPriors } from '../kernel-lib/dist/methods/forcematching/model.js';
+import { refineDihedrals } from '../kernel-lib/dist/methods/forcematching/refine.js';
 
 const env = (k, d) => process.env[k] ?? d;
 const list = (k, d) => env(k, d).split(',').filter(Boolean);
@@ -52,6 +54,7 @@ const savePs = Number(env('FM_SAVE_PS', 0.25));
 const skipPs = Number(env('FM_SKIP_PS', 5));
 const T = 300;
 const jobs = Number(env('FM_JOBS', 1));
+const refine = Number(env('FM_REFINE', 0));
 
 await initBackend();
 const grid = { min: -180, max: 180, bins: 60 };
@@ -110,11 +113,32 @@ async function runOne(all, ref, mapName, model, seed) {
   const t1 = performance.now();
   const fit = await fitForceMatching(data, { model, seed, ...(epochs === undefined ? {} : { epochs }), ...extra });
   const trainS = (performance.now() - t1) / 1000;
-  const head = `${model} ${mapName} seed ${seed}: ${cg.trajectory.nFrames} frames (${cg.forceMapKind} force map, ${mapS.toFixed(1)} s), train ${fmt(trainS, 0)} s (${fit.record.epochs.length} epochs, ${fit.record.stoppedBy}, val ${fmt(fit.record.bestValidationLoss, 0)} from ${fmt(fit.record.initialValidationLoss, 0)} (kJ/mol/nm)²)`;
+  let head = `${model} ${mapName} seed ${seed}: ${cg.trajectory.nFrames} frames (${cg.forceMapKind} force map, ${mapS.toFixed(1)} s), train ${fmt(trainS, 0)} s (${fit.record.epochs.length} epochs, ${fit.record.stoppedBy}, val ${fmt(fit.record.bestValidationLoss, 0)} from ${fmt(fit.record.initialValidationLoss, 0)} (kJ/mol/nm)²)`;
+  let final = fit.model;
+  if (refine > 0) {
+    // Dihedral refinement rounds (refine.ts), each a run as long as the evaluation runs.
+    const t3 = performance.now();
+    const rounds = [];
+    let refined;
+    try {
+      refined = await refineDihedrals(fit.model, [[0, 1, 2, 3], [1, 2, 3, 4]], {
+        reference: cg.trajectory.positions, masses, temperature: T, iterations: refine, replicas, ps, skipPs, dt, saveEveryPs: savePs, seed: seed + 100,
+        onRound: (round, [phi, psi]) => {
+          const p = alanineBasinPopulations(deg(phi), deg(psi));
+          rounds.push(`${round}: ${fmt(p.alphaR / betaOf(p))}`);
+        },
+      });
+    } catch (e) {
+      fit.model.dispose();
+      return { failed: true, line: `${head}; dihedral refinement failed: ${e.message}` };
+    }
+    final = refined.model;
+    head += `, dihedral refinement ${fmt((performance.now() - t3) / 1000, 0)} s (αR/β by round ${rounds.join(', ')})`;
+  }
   const t2 = performance.now();
   let sim;
   try {
-    sim = await simulateReplicas(fit.model.asPotential(`${model} ${mapName} seed ${seed}`), {
+    sim = await simulateReplicas(final.asPotential(`${model} ${mapName} seed ${seed}`), {
       starts: cg.trajectory.positions, replicas, masses, temperature: T, dt, ps, saveEveryPs: savePs, seed,
     });
   } catch (e) {
@@ -198,7 +222,7 @@ if (env('FM_ACCURACY', '1') !== '0') {
   });
   console.log(`reference ${dataPath}: ${all.nFrames} frames; basins ${JSON.stringify(Object.fromEntries(Object.entries(ref.pops).map(([k, v]) => [k, +v.toFixed(3)])))}; αR/β ${fmt(ref.ratio)}; split-half KL ${fmt(h2.kl, 4)} (coverage ${fmt(h2.coverage)}), MSE ${fmt(h2.mse, 2)} (kJ/mol)²`);
   console.log(`sampling floor (the reference sampled like the CG runs: ${replicas} windows of ${win} frames, 5 draws): KL ${meanSd(floor.map((f) => f.kl))} (coverage ${meanSd(floor.map((f) => f.coverage))}), αR/β ${meanSd(floor.map((f) => f.ratio))}`);
-  console.log(`settings: ${frames} training frames, epochs ${epochs ?? 'default'}, options ${JSON.stringify(extra)}, ${replicas} replicas × ${ps} ps (dt ${dt} ps, first ${skipPs} ps dropped, saved every ${savePs} ps), seeds ${seeds.join(',')}, ${jobs} job${jobs > 1 ? 's' : ''} at a time`);
+  console.log(`settings: ${frames} training frames, epochs ${epochs ?? 'default'}, options ${JSON.stringify(extra)}, ${refine} dihedral refinement rounds, ${replicas} replicas × ${ps} ps (dt ${dt} ps, first ${skipPs} ps dropped, saved every ${savePs} ps), seeds ${seeds.join(',')}, ${jobs} job${jobs > 1 ? 's' : ''} at a time`);
   const list = maps.flatMap((mapName) => models.flatMap((model) => seeds.map((seed) => [mapName, model, seed])));
   const results = jobs > 1 ? await runPool(list, jobs) : [];
   if (jobs <= 1) {

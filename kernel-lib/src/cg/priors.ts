@@ -267,6 +267,31 @@ export class Repulsion implements Prior {
   }
 }
 
+/**
+ * Weighted least-squares Fourier series c0 + Σₙ₌₁ᴷ aₙ cos nφ + bₙ sin nφ through values at
+ * angles (radians), by the normal equations (Xᵀ W X) c = Xᵀ W v.
+ * @returns [c0, a1, b1, ...], or undefined when the angles cannot separate K harmonics.
+ */
+export function fitFourierSeries(angles: readonly number[], values: readonly number[], weights: readonly number[], harmonics: number): number[] | undefined {
+  const nCoef = 2 * harmonics + 1;
+  const xtwx = new Float64Array(nCoef * nCoef);
+  const xtwv = new Float64Array(nCoef);
+  const row = new Float64Array(nCoef);
+  angles.forEach((phi, b) => {
+    row[0] = 1;
+    for (let n = 1; n <= harmonics; n++) {
+      row[2 * n - 1] = Math.cos(n * phi);
+      row[2 * n] = Math.sin(n * phi);
+    }
+    for (let r = 0; r < nCoef; r++) {
+      xtwv[r] += weights[b] * row[r] * values[b];
+      for (let c = 0; c < nCoef; c++) xtwx[r * nCoef + c] += weights[b] * row[r] * row[c];
+    }
+  });
+  const sol = solveSpd(xtwx, nCoef, xtwv, 1);
+  return sol && Array.from(sol);
+}
+
 /** Options of {@link FourierDihedrals.fit}. */
 export interface FourierFitOptions extends PriorFitOptions {
   /** Harmonics n = 1..K; default 3. */
@@ -331,27 +356,19 @@ export class FourierDihedrals implements Prior {
       if (populated < nCoef) {
         throw new Error(`${where}: only ${populated} of ${nBins} histogram bins hold samples (${frames} frames), fewer than the ${nCoef} coefficients of ${harmonics} harmonics: use fewer harmonics, more data, or leave this dihedral out`);
       }
-      // Normal equations (Xᵀ W X) c = Xᵀ W v over populated bins, W = counts, v = −kT ln p.
-      const xtwx = new Float64Array(nCoef * nCoef);
-      const xtwv = new Float64Array(nCoef);
-      const row = new Float64Array(nCoef);
+      // −kT ln p per populated bin, weighted by its count (the variance of ln p̂ is ≈ 1/count).
+      const centers: number[] = [];
+      const values: number[] = [];
+      const weights: number[] = [];
       counts.forEach((c, b) => {
         if (c === 0) return;
-        const phi = -Math.PI + (b + 0.5) * width;
-        const v = -kTValue * Math.log(c / (frames * width));
-        row[0] = 1;
-        for (let n = 1; n <= harmonics; n++) {
-          row[2 * n - 1] = Math.cos(n * phi);
-          row[2 * n] = Math.sin(n * phi);
-        }
-        for (let r = 0; r < nCoef; r++) {
-          xtwv[r] += c * row[r] * v;
-          for (let s = 0; s < nCoef; s++) xtwx[r * nCoef + s] += c * row[r] * row[s];
-        }
+        centers.push(-Math.PI + (b + 0.5) * width);
+        values.push(-kTValue * Math.log(c / (frames * width)));
+        weights.push(c);
       });
-      const sol = solveSpd(xtwx, nCoef, xtwv, 1);
+      const sol = fitFourierSeries(centers, values, weights, harmonics);
       if (!sol) throw new Error(`${where}: the populated bins cannot separate ${harmonics} harmonics (singular least squares); use fewer harmonics`);
-      return Array.from(sol);
+      return sol;
     });
     return new FourierDihedrals(quads, coefficients);
   }

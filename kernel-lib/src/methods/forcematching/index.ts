@@ -11,3 +11,4 @@ export * from './adam.js';
 export * from './train.js';
 export * from './model.js';
 export * from './modelDir.js';
+export * from './refine.js';
