@@ -44,3 +44,4 @@ export * from './md/replicas.js';
 export * as forcematching from './methods/forcematching/index.js';
 export * from './datasets/referenceData.js';
 export * from './analysis/tica.js';
+export { makeTrajectory, type Trajectory } from './io/trajectory.js';
