@@ -31,7 +31,7 @@ import { ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI, alanineBasinPopulations }
 import { readDataset } from '../kernel-lib/dist/io/dataset.js';
 import { baoab, initState } from '../kernel-lib/dist/md/integrators.js';
 import { Random } from '../kernel-lib/dist/md/random.js';
-import { simulateReplicas } from '../kernel-lib/dist/md/replicas.js';
+import { replicaFrames, simulateReplicas } from '../kernel-lib/dist/md/replicas.js';
 import { mapDataset } from '../kernel-lib/dist/methods/forcematching/data.js';
 import { Adam } from '../kernel-lib/dist/methods/forcematching/adam.js';
 import { BUILTIN_MAPS } from '../kernel-lib/dist/methods/forcematching/mapping.js';
@@ -151,8 +151,7 @@ async function runOne(all, ref, mapName, model, seed) {
   // Kept frames of every replica, and the first and second half of them: populations that
   // still drift between the halves mean the replicas have not forgotten their starts.
   const part = (from, to) => {
-    const x = new Float32Array(replicas * (to - from) * beads * 3);
-    for (let r = 0; r < replicas; r++) x.set(sim.positions.subarray((r * sim.frames + from) * beads * 3, (r * sim.frames + to) * beads * 3), r * (to - from) * beads * 3);
+    const x = replicaFrames(sim, from, to);
     return [deg(dihedrals(x, beads, [0, 1, 2, 3])), deg(dihedrals(x, beads, [1, 2, 3, 4]))];
   };
   const mid = Math.floor((skip + sim.frames) / 2);

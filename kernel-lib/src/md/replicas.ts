@@ -136,3 +136,19 @@ export async function simulateReplicas(p: Potential, o: ReplicaOptions): Promise
     interrupted: frames < maxFrames,
   };
 }
+
+/**
+ * Frames `from` (inclusive) to `to` (exclusive) of every replica of `r`, replica after replica:
+ * [replicas × (to − from), nParticles, dim]. Drops equilibration (`from` = frames before it) or
+ * splits runs into time windows.
+ */
+export function replicaFrames(r: ReplicaResult, from: number, to = r.frames): Float32Array {
+  if (!(Number.isInteger(from) && Number.isInteger(to) && from >= 0 && from < to && to <= r.frames)) {
+    throw new Error(`replicaFrames: frames ${from}..${to} are not a window of the ${r.frames} frames per replica`);
+  }
+  const per = r.positions.length / (r.replicas * r.frames);
+  const n = to - from;
+  const out = new Float32Array(r.replicas * n * per);
+  for (let k = 0; k < r.replicas; k++) out.set(r.positions.subarray((k * r.frames + from) * per, (k * r.frames + to) * per), k * n * per);
+  return out;
+}

@@ -18,7 +18,7 @@ import { histogram1d } from '../../analysis/fes.js';
 import { FourierDihedrals, fitFourierSeries } from '../../cg/priors.js';
 import type { Quad } from '../../cg/features.js';
 import type { Coordinates } from '../../cg/linearMap.js';
-import { simulateReplicas } from '../../md/replicas.js';
+import { replicaFrames, simulateReplicas } from '../../md/replicas.js';
 import { EnergyModel } from '../../nn/energyModel.js';
 import { kT } from '../../units.js';
 
@@ -87,17 +87,14 @@ export async function refineDihedrals(model: EnergyModel, quads: readonly Quad[]
     const sim = await simulateReplicas(current.asPotential(`refinement round ${round}`), {
       starts: o.reference, replicas, masses: o.masses, temperature: o.temperature, dt: o.dt ?? 0.002, ps, saveEveryPs, seed: (o.seed ?? 1) + round,
     });
-    const skip = Math.round(skipPs / saveEveryPs);
-    const kept = sim.frames - skip;
-    const x = new Float32Array(sim.replicas * kept * n * 3);
-    for (let r = 0; r < sim.replicas; r++) x.set(sim.positions.subarray((r * sim.frames + skip) * n * 3, (r + 1) * sim.frames * n * 3), r * kept * n * 3);
+    const x = replicaFrames(sim, Math.round(skipPs / saveEveryPs));
     const sampled = quads.map((q) => dihedrals(x, n, q));
     o.onRound?.(round, sampled);
     const cgCounts = sampled.map((a) => histogram1d(a, grid));
     divergence.push(quads.map((_, k) => klDivergenceCommon(refCounts[k], cgCounts[k]).kl));
     if (round === iterations) break;
     coefficients = coefficients.map((c, k) => {
-      const [sr, sc] = [sum(refCounts[k]), sum(cgCounts[k])];
+      const [sr, sc] = [refCounts[k], cgCounts[k]].map((c) => c.reduce((a, b) => a + b, 0));
       const angles: number[] = [];
       const values: number[] = [];
       const weights: number[] = [];
@@ -119,10 +116,4 @@ export async function refineDihedrals(model: EnergyModel, quads: readonly Quad[]
   }
   return { model: current, correction, divergence };
 }
-
-const sum = (a: ArrayLike<number>) => {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i];
-  return s;
-};
 
