@@ -133,9 +133,11 @@ export class SchNet implements EnergyTerm {
       });
       const [selA, selB] = [tf.tensor2d(sa, [pairs.length, n]), tf.tensor2d(sb, [pairs.length, n])];
       const [selAT, selBT] = [tf.transpose(selA), tf.transpose(selB)];
-      const apply = (s: tf.Tensor2D, v: tf.Tensor) => tf.reshape(tf.matMul(s, tf.reshape(v, [s.shape[1], -1])), [s.shape[0], batch, f]);
+      const apply = (s: tf.Tensor2D, v: tf.Tensor) => tf.reshape(tf.matMul(s, tf.reshape(v, [s.shape[1], -1])), [s.shape[0], v.shape[1] as number, f]);
       const oneHot = tf.tensor2d(Float32Array.from({ length: n * this.nTypes }, (_, k) => (this.beadTypes[Math.floor(k / this.nTypes)] === k % this.nTypes ? 1 : 0)), [n, this.nTypes]);
-      let h: tf.Tensor = tf.tile(tf.expandDims(tf.matMul(oneHot, this.embedding), 1), [1, batch, 1]); // [N, B, F]
+      // The embeddings are the same in every frame: [N, 1, F], broadcast against the batch by
+      // the first residual update (wasm's tile to [N, B, F] cost more than a whole block).
+      let h: tf.Tensor = tf.expandDims(tf.matMul(oneHot, this.embedding), 1);
       for (const block of this.interactions) {
         const y = block.in2f.apply(h);
         const w = tf.mul(block.filter2.apply(block.filter1.apply(expansion)), fcut); // [P, B, F]
