@@ -52,60 +52,79 @@ function evaluate(x: ArrayLike<number>, frames: number, nBeads: number, t: Geome
   }
   const values = new Float64Array(frames * size);
   const grad = new Float64Array(frames * size * M * 3);
-  const v = (i: number, o: number) => [x[o + 3 * i], x[o + 3 * i + 1], x[o + 3 * i + 2]];
+  // Scalar arithmetic throughout: this runs for every feature of every frame at each force
+  // evaluation, where small 3-vector arrays cost more than the geometry itself.
+  const put = (k: number, slot: number, gx: number, gy: number, gz: number) => {
+    const g = (k * M + slot) * 3;
+    grad[g] = gx;
+    grad[g + 1] = gy;
+    grad[g + 2] = gz;
+  };
   for (let f = 0; f < frames; f++) {
     const o = f * nBeads * 3;
     let kk = f * size;
-    const put = (slot: number, g: number[]) => grad.set(g, ((kk * M) + slot) * 3);
     for (const [i, j] of t.pairs) {
-      const d = sub(v(j, o), v(i, o));
-      const r = Math.sqrt(dot(d, d));
-      const u = scale(d, 1 / Math.max(r, TINY));
+      const oi = o + 3 * i, oj = o + 3 * j;
+      const dx = x[oj] - x[oi];
+      const dy = x[oj + 1] - x[oi + 1];
+      const dz = x[oj + 2] - x[oi + 2];
+      const r = Math.sqrt(dx * dx + dy * dy + dz * dz);
+      const inv = 1 / Math.max(r, TINY);
       values[kk] = r;
-      put(0, scale(u, -1));
-      put(1, u);
+      put(kk, 0, -dx * inv, -dy * inv, -dz * inv);
+      put(kk, 1, dx * inv, dy * inv, dz * inv);
       kk++;
     }
     for (const [i, j, l] of t.angles) {
       // θ = atan2(s, c), s = |a × b|, c = a·b: ∂θ/∂a = (c a/|a|² − b)/s, ∂θ/∂b = (c b/|b|² − a)/s.
-      const a = sub(v(i, o), v(j, o));
-      const b = sub(v(l, o), v(j, o));
-      const c = dot(a, b);
-      const s = Math.max(norm(cross(a, b)), TINY);
+      const oi = o + 3 * i, oj = o + 3 * j, ol = o + 3 * l;
+      const ax = x[oi] - x[oj], ay = x[oi + 1] - x[oj + 1], az = x[oi + 2] - x[oj + 2];
+      const bx = x[ol] - x[oj], by = x[ol + 1] - x[oj + 1], bz = x[ol + 2] - x[oj + 2];
+      const c = ax * bx + ay * by + az * bz;
+      const cx = ay * bz - az * by, cy = az * bx - ax * bz, cz = ax * by - ay * bx;
+      const s = Math.max(Math.sqrt(cx * cx + cy * cy + cz * cz), TINY);
       values[kk] = Math.atan2(s, c);
-      const ga = scale(sub(scale(a, c / dot(a, a)), b), 1 / s);
-      const gb = scale(sub(scale(b, c / dot(b, b)), a), 1 / s);
-      put(0, ga);
-      put(1, scale(add(ga, gb), -1));
-      put(2, gb);
+      const ca = c / (ax * ax + ay * ay + az * az), cb = c / (bx * bx + by * by + bz * bz);
+      const gax = (ca * ax - bx) / s, gay = (ca * ay - by) / s, gaz = (ca * az - bz) / s;
+      const gbx = (cb * bx - ax) / s, gby = (cb * by - ay) / s, gbz = (cb * bz - az) / s;
+      put(kk, 0, gax, gay, gaz);
+      put(kk, 1, -(gax + gbx), -(gay + gby), -(gaz + gbz));
+      put(kk, 2, gbx, gby, gbz);
       kk++;
     }
     for (const [i, j, l, m] of t.dihedrals) {
       // IUPAC φ (as analysis/geometry.ts) with b1 = xj − xi, b2 = xk − xj, b3 = xl − xk,
       // n1 = b1 × b2, n2 = b2 × b3: ∂φ/∂xi = −|b2| n1/|n1|², ∂φ/∂xl = |b2| n2/|n2|², and the
       // middle beads from translation and rotation invariance (Blondel & Karplus 1996).
-      const b1 = sub(v(j, o), v(i, o));
-      const b2 = sub(v(l, o), v(j, o));
-      const b3 = sub(v(m, o), v(l, o));
-      const n1 = cross(b1, b2);
-      const n2 = cross(b2, b3);
-      const r2 = norm(b2);
-      const phi = Math.atan2(r2 * dot(b1, n2), dot(n1, n2));
-      const q1 = Math.max(dot(n1, n1), TINY);
-      const q2 = Math.max(dot(n2, n2), TINY);
-      const gi = scale(n1, -r2 / q1);
-      const gl = scale(n2, r2 / q2);
-      const p1 = dot(b1, b2) / (r2 * r2);
-      const p3 = dot(b3, b2) / (r2 * r2);
-      const gj = sub(scale(gl, p3), scale(gi, 1 + p1));
-      const gk = sub(scale(gi, p1), scale(gl, 1 + p3));
-      const [cos, sin] = [Math.cos(phi), Math.sin(phi)];
+      const oi = o + 3 * i, oj = o + 3 * j, ol = o + 3 * l, om = o + 3 * m;
+      const b1x = x[oj] - x[oi], b1y = x[oj + 1] - x[oi + 1], b1z = x[oj + 2] - x[oi + 2];
+      const b2x = x[ol] - x[oj], b2y = x[ol + 1] - x[oj + 1], b2z = x[ol + 2] - x[oj + 2];
+      const b3x = x[om] - x[ol], b3y = x[om + 1] - x[ol + 1], b3z = x[om + 2] - x[ol + 2];
+      const n1x = b1y * b2z - b1z * b2y, n1y = b1z * b2x - b1x * b2z, n1z = b1x * b2y - b1y * b2x;
+      const n2x = b2y * b3z - b2z * b3y, n2y = b2z * b3x - b2x * b3z, n2z = b2x * b3y - b2y * b3x;
+      const r22 = b2x * b2x + b2y * b2y + b2z * b2z;
+      const r2 = Math.sqrt(r22);
+      const phi = Math.atan2(r2 * (b1x * n2x + b1y * n2y + b1z * n2z), n1x * n2x + n1y * n2y + n1z * n2z);
+      const s1 = -r2 / Math.max(n1x * n1x + n1y * n1y + n1z * n1z, TINY);
+      const s2 = r2 / Math.max(n2x * n2x + n2y * n2y + n2z * n2z, TINY);
+      const gix = n1x * s1, giy = n1y * s1, giz = n1z * s1;
+      const glx = n2x * s2, gly = n2y * s2, glz = n2z * s2;
+      const p1 = (b1x * b2x + b1y * b2y + b1z * b2z) / r22;
+      const p3 = (b3x * b2x + b3y * b2y + b3z * b2z) / r22;
+      const gjx = glx * p3 - gix * (1 + p1), gjy = gly * p3 - giy * (1 + p1), gjz = glz * p3 - giz * (1 + p1);
+      const gkx = gix * p1 - glx * (1 + p3), gky = giy * p1 - gly * (1 + p3), gkz = giz * p1 - glz * (1 + p3);
+      const putDihedral = (k: number, w: number) => {
+        put(k, 0, gix * w, giy * w, giz * w);
+        put(k, 1, gjx * w, gjy * w, gjz * w);
+        put(k, 2, gkx * w, gky * w, gkz * w);
+        put(k, 3, glx * w, gly * w, glz * w);
+      };
+      // cos φ, then sin φ: the chain rule scales the same four bead gradients.
+      const cos = Math.cos(phi), sin = Math.sin(phi);
       values[kk] = cos;
-      [gi, gj, gk, gl].forEach((g, slot) => put(slot, scale(g, -sin)));
-      kk++;
+      putDihedral(kk++, -sin);
       values[kk] = sin;
-      [gi, gj, gk, gl].forEach((g, slot) => put(slot, scale(g, cos)));
-      kk++;
+      putDihedral(kk++, cos);
     }
   }
   return { values, jac: { frames, nBeads, size, beads, grad } };
@@ -211,11 +230,3 @@ export function featureEnergy(x: tf.Tensor3D, tuples: GeometryTuples, fn: Featur
   });
   return op(x);
 }
-
-type V = number[];
-const sub = (a: V, b: V): V => [a[0] - b[0], a[1] - b[1], a[2] - b[2]];
-const add = (a: V, b: V): V => [a[0] + b[0], a[1] + b[1], a[2] + b[2]];
-const scale = (a: V, s: number): V => [a[0] * s, a[1] * s, a[2] * s];
-const dot = (a: V, b: V) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-const norm = (a: V) => Math.sqrt(dot(a, a));
-const cross = (a: V, b: V): V => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
