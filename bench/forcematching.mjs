@@ -16,9 +16,12 @@
 // FM_ACCURACY 1 / FM_TIMING 1 (0 skips a part); FM_PROFILE 0 (1: kernels of a training step and
 // of a force evaluation, by time); FM_JOBS 1 (runs at a time, each in its own
 // process: for machines with more cores); FM_OPTIONS, JSON merged into fitForceMatching's
-// options (e.g. '{"schedule":"cosine","dihedralPriors":true}').
+// options (e.g. '{"schedule":"cosine","dihedralPriors":true}'); FM_MODEL_DIR (unset): a folder where
+// each trained model is saved as <model>-<map>-seed<S>.json with its training record, and loaded
+// from on later runs with the same settings instead of training again (training is the longest
+// part: this lets the evaluation of a set be spread over several sittings).
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +35,7 @@ import { readDataset } from '../kernel-lib/dist/io/dataset.js';
 import { baoab, initState } from '../kernel-lib/dist/md/integrators.js';
 import { Random } from '../kernel-lib/dist/md/random.js';
 import { replicaFrames, simulateReplicas } from '../kernel-lib/dist/md/replicas.js';
+import { EnergyModel } from '../kernel-lib/dist/nn/energyModel.js';
 import { mapDataset } from '../kernel-lib/dist/methods/forcematching/data.js';
 import { Adam } from '../kernel-lib/dist/methods/forcematching/adam.js';
 import { BUILTIN_MAPS } from '../kernel-lib/dist/methods/forcematching/mapping.js';
@@ -55,6 +59,7 @@ const skipPs = Number(env('FM_SKIP_PS', 5));
 const T = 300;
 const jobs = Number(env('FM_JOBS', 1));
 const refine = Number(env('FM_REFINE', 0));
+const modelDir = process.env.FM_MODEL_DIR;
 
 await initBackend();
 const grid = { min: -180, max: 180, bins: 60 };
@@ -102,6 +107,29 @@ function readParts(paths) {
   return { ...parts[0], nFrames: parts.reduce((s, t) => s + t.nFrames, 0), positions: cat('positions'), forces: cat('forces'), time: undefined };
 }
 
+/** A model trained with the settings of this run: from FM_MODEL_DIR when it holds one, else trained (and saved there). */
+async function trainedModel(data, model, mapName, seed, nFrames) {
+  const options = { model, seed, ...(epochs === undefined ? {} : { epochs }), ...extra };
+  const settings = { frames: nFrames, options };
+  const file = modelDir && join(modelDir, `${model}-${mapName}-seed${seed}.json`);
+  const recordFile = file && file.replace(/\.json$/, '.record.json');
+  if (file && existsSync(file) && existsSync(recordFile)) {
+    const saved = JSON.parse(readFileSync(recordFile, 'utf8'));
+    if (JSON.stringify(saved.settings) !== JSON.stringify(settings)) {
+      throw new Error(`${recordFile}: trained with ${JSON.stringify(saved.settings)}, this run asks for ${JSON.stringify(settings)}; remove the file or change FM_MODEL_DIR`);
+    }
+    return { model: EnergyModel.load(file), record: saved.record, trainS: saved.trainS };
+  }
+  const t = performance.now();
+  const fit = await fitForceMatching(data, options);
+  if (file) {
+    mkdirSync(modelDir, { recursive: true });
+    fit.model.save(file);
+    writeFileSync(recordFile, JSON.stringify({ settings, record: fit.record, trainS: (performance.now() - t) / 1000 }));
+  }
+  return fit;
+}
+
 /** Train one model and simulate it; compare with `ref`. */
 async function runOne(all, ref, mapName, model, seed) {
   const t0 = performance.now();
@@ -111,9 +139,9 @@ async function runOne(all, ref, mapName, model, seed) {
   const masses = Float64Array.from(cg.trajectory.topology.atoms, (a) => a.mass);
   const beads = cg.trajectory.nAtoms;
   const t1 = performance.now();
-  const fit = await fitForceMatching(data, { model, seed, ...(epochs === undefined ? {} : { epochs }), ...extra });
-  const trainS = (performance.now() - t1) / 1000;
-  let head = `${model} ${mapName} seed ${seed}: ${cg.trajectory.nFrames} frames (${cg.forceMapKind} force map, ${mapS.toFixed(1)} s), train ${fmt(trainS, 0)} s (${fit.record.epochs.length} epochs, ${fit.record.stoppedBy}, val ${fmt(fit.record.bestValidationLoss, 0)} from ${fmt(fit.record.initialValidationLoss, 0)} (kJ/mol/nm)²)`;
+  const fit = await trainedModel(data, model, mapName, seed, cg.trajectory.nFrames);
+  const trainS = fit.trainS ?? (performance.now() - t1) / 1000;
+  let head = `${model} ${mapName} seed ${seed}: ${cg.trajectory.nFrames} frames (${cg.forceMapKind} force map, ${mapS.toFixed(1)} s), ${fit.trainS === undefined ? 'train' : `loaded from ${modelDir} (trained in`} ${fmt(trainS, 0)} s${fit.trainS === undefined ? '' : ')'} (${fit.record.epochs.length} epochs, ${fit.record.stoppedBy}, val ${fmt(fit.record.bestValidationLoss, 0)} from ${fmt(fit.record.initialValidationLoss, 0)} (kJ/mol/nm)²)`;
   let final = fit.model;
   if (refine > 0) {
     // Dihedral refinement rounds (refine.ts), each a run as long as the evaluation runs.
