@@ -143,17 +143,22 @@ async function runOne(all, ref, mapName, model, seed) {
   const trainS = fit.trainS ?? (performance.now() - t1) / 1000;
   let head = `${model} ${mapName} seed ${seed}: ${cg.trajectory.nFrames} frames (${cg.forceMapKind} force map, ${mapS.toFixed(1)} s), ${fit.trainS === undefined ? 'train' : `loaded from ${modelDir} (trained in`} ${fmt(trainS, 0)} s${fit.trainS === undefined ? '' : ')'} (${fit.record.epochs.length} epochs, ${fit.record.stoppedBy}, val ${fmt(fit.record.bestValidationLoss, 0)} from ${fmt(fit.record.initialValidationLoss, 0)} (kJ/mol/nm)²)`;
   let final = fit.model;
+  // With refinement, its last round is a run of the final model independent of the correction
+  // (fitted to the round before): pooled with the evaluation run, it halves the sampling noise.
+  let finalRun;
   if (refine > 0) {
     // Dihedral refinement rounds (refine.ts), each a run as long as the evaluation runs.
     const t3 = performance.now();
     const rounds = [];
     let refined;
+    let lastRun;
     try {
       refined = await refineDihedrals(fit.model, [[0, 1, 2, 3], [1, 2, 3, 4]], {
         reference: cg.trajectory.positions, masses, temperature: T, iterations: refine, replicas, ps, skipPs, dt, saveEveryPs: savePs, seed: seed + 100,
         onRound: (round, [phi, psi]) => {
           const p = alanineBasinPopulations(deg(phi), deg(psi));
           rounds.push(`${round}: ${fmt(p.alphaR / betaOf(p))}`);
+          if (round === refine) lastRun = [deg(phi), deg(psi)];
         },
       });
     } catch (e) {
@@ -161,6 +166,7 @@ async function runOne(all, ref, mapName, model, seed) {
       return { failed: true, line: `${head}; dihedral refinement failed: ${e.message}` };
     }
     final = refined.model;
+    finalRun = lastRun;
     head += `, dihedral refinement ${fmt((performance.now() - t3) / 1000, 0)} s (αR/β by round ${rounds.join(', ')})`;
   }
   const t2 = performance.now();
@@ -194,7 +200,16 @@ async function runOne(all, ref, mapName, model, seed) {
   const h = phi.length / 2;
   const selfKl = klDivergenceCommon(fes2d(phi.subarray(0, h), psi.subarray(0, h), grid, grid, T).counts, fes2d(phi.subarray(h), psi.subarray(h), grid, grid, T).counts).kl;
   const line = `${head}, simulate ${fmt(simS, 0)} s; KL ${fmt(res.kl)} (coverage ${fmt(res.coverage)}), MSE ${fmt(res.mse, 2)}, αR ${fmt(res.pops.alphaR)}, β ${fmt(betaOf(res.pops))}, φ>0 ${fmt(res.pops['phi>0'])}, αR/β ${fmt(res.ratio)} (time halves ${fmt(drift[0])}, ${fmt(drift[1])}); KL between replica halves ${fmt(selfKl)}`;
-  return { selfKl, kl: res.kl, coverage: res.coverage, mse: res.mse, pops: res.pops, ratio: res.ratio, drift, line };
+  if (!finalRun) return { selfKl, kl: res.kl, coverage: res.coverage, mse: res.mse, pops: res.pops, ratio: res.ratio, drift, line };
+  const cat = (a, b) => {
+    const out = new Float64Array(a.length + b.length);
+    out.set(a);
+    out.set(b, a.length);
+    return out;
+  };
+  const pooled = compare(cat(phi, finalRun[0]), cat(psi, finalRun[1]), ref);
+  const both = `${line}; pooled with the refinement's last run: KL ${fmt(pooled.kl)} (coverage ${fmt(pooled.coverage)}), MSE ${fmt(pooled.mse, 2)}, αR ${fmt(pooled.pops.alphaR)}, β ${fmt(betaOf(pooled.pops))}, αR/β ${fmt(pooled.ratio)}`;
+  return { selfKl, kl: pooled.kl, coverage: pooled.coverage, mse: pooled.mse, pops: pooled.pops, ratio: pooled.ratio, drift, line: both };
 }
 
 /** Runs in child processes, `jobs` at a time: each child is this script with FM_RUN set. */
@@ -249,7 +264,7 @@ if (env('FM_ACCURACY', '1') !== '0') {
   });
   console.log(`reference ${dataPath}: ${all.nFrames} frames; basins ${JSON.stringify(Object.fromEntries(Object.entries(ref.pops).map(([k, v]) => [k, +v.toFixed(3)])))}; αR/β ${fmt(ref.ratio)}; split-half KL ${fmt(h2.kl, 4)} (coverage ${fmt(h2.coverage)}), MSE ${fmt(h2.mse, 2)} (kJ/mol)²`);
   console.log(`sampling floor (the reference sampled like the CG runs: ${replicas} windows of ${win} frames, 5 draws): KL ${meanSd(floor.map((f) => f.kl))} (coverage ${meanSd(floor.map((f) => f.coverage))}), αR/β ${meanSd(floor.map((f) => f.ratio))}`);
-  console.log(`settings: ${frames} training frames, epochs ${epochs ?? 'default'}, options ${JSON.stringify(extra)}, ${refine} dihedral refinement rounds, ${replicas} replicas × ${ps} ps (dt ${dt} ps, first ${skipPs} ps dropped, saved every ${savePs} ps), seeds ${seeds.join(',')}, ${jobs} job${jobs > 1 ? 's' : ''} at a time`);
+  console.log(`settings: ${frames} training frames, epochs ${epochs ?? 'default'}, options ${JSON.stringify(extra)}, ${refine} dihedral refinement rounds, ${replicas} replicas × ${ps} ps (dt ${dt} ps, first ${skipPs} ps dropped, saved every ${savePs} ps), seeds ${seeds.join(',')}, ${jobs} job${jobs > 1 ? 's' : ''} at a time${refine > 0 ? '; the summary pools each evaluation run with the refinement\'s last run (two independent runs of the refined model)' : ''}`);
   const list = maps.flatMap((mapName) => models.flatMap((model) => seeds.map((seed) => [mapName, model, seed])));
   const results = jobs > 1 ? await runPool(list, jobs) : [];
   if (jobs <= 1) {
