@@ -37,7 +37,7 @@ export interface RefineOptions {
   /**
    * Length of each replica, ps; default 40. The correction inherits the sampling noise of the
    * run it is fitted to: for alanine dipeptide's backbone, αR/β from 100 replicas × 40 ps varies
-   * by ≈ ±0.14 between runs, from 100 × 200 ps by ≈ ±0.07 (ratio ≈ 0.7).
+   * by ≈ ±0.14 between runs, from 100 × 200 ps by ≈ ±0.06 (ratio ≈ 0.7).
    */
   ps?: number;
   /** Dropped from the start of each replica, ps; default 10. */
