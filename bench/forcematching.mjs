@@ -189,14 +189,14 @@ async function runOne(all, ref, mapName, model, seed) {
     return [deg(dihedrals(x, beads, [0, 1, 2, 3])), deg(dihedrals(x, beads, [1, 2, 3, 4]))];
   };
   const mid = Math.floor((skip + sim.frames) / 2);
-  const res = compare(...part(skip, sim.frames), ref);
+  const [phi, psi] = part(skip, sim.frames);
+  const res = compare(phi, psi, ref);
   const ratioOf = ([phi, psi]) => {
     const p = alanineBasinPopulations(phi, psi);
     return p.alphaR / betaOf(p);
   };
   const drift = [ratioOf(part(skip, mid)), ratioOf(part(mid, sim.frames))];
   // The run's own sampling noise: KL between its first and second half of replicas.
-  const [phi, psi] = part(skip, sim.frames);
   const h = phi.length / 2;
   const selfKl = klDivergenceCommon(fes2d(phi.subarray(0, h), psi.subarray(0, h), grid, grid, T).counts, fes2d(phi.subarray(h), psi.subarray(h), grid, grid, T).counts).kl;
   const line = `${head}, simulate ${fmt(simS, 0)} s; KL ${fmt(res.kl)} (coverage ${fmt(res.coverage)}), MSE ${fmt(res.mse, 2)}, αR ${fmt(res.pops.alphaR)}, β ${fmt(betaOf(res.pops))}, φ>0 ${fmt(res.pops['phi>0'])}, αR/β ${fmt(res.ratio)} (time halves ${fmt(drift[0])}, ${fmt(drift[1])}); KL between replica halves ${fmt(selfKl)}`;
