@@ -15,6 +15,7 @@ import { cacheDir, cacheKey } from '../kernel-lib/dist/datasets/cache.js';
 import { getSystem } from '../kernel-lib/dist/datasets/systems.js';
 import { ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI, alanineBasinPopulations } from '../kernel-lib/dist/datasets/alanineDipeptide.js';
 import { dihedrals } from '../kernel-lib/dist/analysis/geometry.js';
+import { degrees } from '../kernel-lib/dist/units.js';
 import { histogram2d } from '../kernel-lib/dist/analysis/fes.js';
 import { klDivergenceCommon } from '../kernel-lib/dist/analysis/divergence.js';
 import { readDataset } from '../kernel-lib/dist/io/dataset.js';
@@ -56,9 +57,8 @@ await Promise.all([
 // replicas do not converge its population: populations are reported with their spread over
 // independent blocks (cglab: replicas; OpenMM: 2 ns blocks), and also renormalised over φ < 0,
 // where every run equilibrates. Surfaces are compared by KL over commonly populated bins.
-const deg = (a) => Float64Array.from(a, (v) => (v * 180) / Math.PI);
 function phiPsi(positions) {
-  return { phi: deg(dihedrals(positions, 22, ALANINE_DIPEPTIDE_PHI)), psi: deg(dihedrals(positions, 22, ALANINE_DIPEPTIDE_PSI)) };
+  return { phi: degrees(dihedrals(positions, 22, ALANINE_DIPEPTIDE_PHI)), psi: degrees(dihedrals(positions, 22, ALANINE_DIPEPTIDE_PSI)) };
 }
 const cg = phiPsi(readDataset(cglabFile).positions);
 const ommRuns = ommFiles.map((f) => phiPsi(readNpy(f).data));

@@ -28,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../kernel-lib/dist/backend/select.js';
 import { dihedrals } from '../kernel-lib/dist/analysis/geometry.js';
+import { degrees } from '../kernel-lib/dist/units.js';
 import { fes2d } from '../kernel-lib/dist/analysis/fes.js';
 import { fesMse, klDivergenceCommon } from '../kernel-lib/dist/analysis/divergence.js';
 import { ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI, alanineBasinPopulations } from '../kernel-lib/dist/datasets/alanineDipeptide.js';
@@ -63,7 +64,6 @@ const modelDir = process.env.FM_MODEL_DIR;
 
 await initBackend();
 const grid = { min: -180, max: 180, bins: 60 };
-const deg = (a) => Float64Array.from(a, (v) => (v * 180) / Math.PI);
 const betaOf = (p) => p.C5 + p['C7eq/PPII'];
 const fmt = (v, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
 const meanSd = (xs) => {
@@ -156,9 +156,9 @@ async function runOne(all, ref, mapName, model, seed) {
       refined = await refineDihedrals(fit.model, [[0, 1, 2, 3], [1, 2, 3, 4]], {
         reference: cg.trajectory.positions, masses, temperature: T, iterations: refine, replicas, ps, skipPs, dt, saveEveryPs: savePs, seed: seed + 100,
         onRound: (round, [phi, psi]) => {
-          const p = alanineBasinPopulations(deg(phi), deg(psi));
+          const p = alanineBasinPopulations(degrees(phi), degrees(psi));
           rounds.push(`${round}: ${fmt(p.alphaR / betaOf(p))}`);
-          if (round === refine) lastRun = [deg(phi), deg(psi)];
+          if (round === refine) lastRun = [degrees(phi), degrees(psi)];
         },
       });
     } catch (e) {
@@ -186,7 +186,7 @@ async function runOne(all, ref, mapName, model, seed) {
   // still drift between the halves mean the replicas have not forgotten their starts.
   const part = (from, to) => {
     const x = replicaFrames(sim, from, to);
-    return [deg(dihedrals(x, beads, [0, 1, 2, 3])), deg(dihedrals(x, beads, [1, 2, 3, 4]))];
+    return [degrees(dihedrals(x, beads, [0, 1, 2, 3])), degrees(dihedrals(x, beads, [1, 2, 3, 4]))];
   };
   const mid = Math.floor((skip + sim.frames) / 2);
   const [phi, psi] = part(skip, sim.frames);
@@ -235,7 +235,7 @@ async function runPool(list, jobs) {
 
 if (env('FM_ACCURACY', '1') !== '0') {
   const all = readParts(dataPath.split(','));
-  const ref = compare(deg(dihedrals(all.positions, 22, ALANINE_DIPEPTIDE_PHI)), deg(dihedrals(all.positions, 22, ALANINE_DIPEPTIDE_PSI)));
+  const ref = compare(degrees(dihedrals(all.positions, 22, ALANINE_DIPEPTIDE_PHI)), degrees(dihedrals(all.positions, 22, ALANINE_DIPEPTIDE_PSI)));
   if (process.env.FM_RUN) {
     const [mapName, model, seed] = process.env.FM_RUN.split(':');
     console.log(`RESULT ${JSON.stringify(await runOne(all, ref, mapName, model, Number(seed)))}`);
@@ -243,7 +243,7 @@ if (env('FM_ACCURACY', '1') !== '0') {
   }
   // The reference's own noise floor: KL between its two halves (replica-major, so whole replicas).
   const half = Math.floor(all.nFrames / 2);
-  const angles = (from, to) => [deg(dihedrals(all.positions.subarray(from * 66, to * 66), 22, ALANINE_DIPEPTIDE_PHI)), deg(dihedrals(all.positions.subarray(from * 66, to * 66), 22, ALANINE_DIPEPTIDE_PSI))];
+  const angles = (from, to) => [degrees(dihedrals(all.positions.subarray(from * 66, to * 66), 22, ALANINE_DIPEPTIDE_PHI)), degrees(dihedrals(all.positions.subarray(from * 66, to * 66), 22, ALANINE_DIPEPTIDE_PSI))];
   const h1 = compare(...angles(0, half));
   const h2 = compare(...angles(half, all.nFrames), h1);
   // Sampling floor: the reference sampled as the CG runs are (FM_REPLICAS windows as long as the
@@ -260,7 +260,7 @@ if (env('FM_ACCURACY', '1') !== '0') {
       const start = rep * perReplica + Math.floor(rng.uniform() * (perReplica - win));
       x.set(all.positions.subarray(start * 66, (start + win) * 66), r * win * 66);
     }
-    return compare(deg(dihedrals(x, 22, ALANINE_DIPEPTIDE_PHI)), deg(dihedrals(x, 22, ALANINE_DIPEPTIDE_PSI)), ref);
+    return compare(degrees(dihedrals(x, 22, ALANINE_DIPEPTIDE_PHI)), degrees(dihedrals(x, 22, ALANINE_DIPEPTIDE_PSI)), ref);
   });
   console.log(`reference ${dataPath}: ${all.nFrames} frames; basins ${JSON.stringify(Object.fromEntries(Object.entries(ref.pops).map(([k, v]) => [k, +v.toFixed(3)])))}; αR/β ${fmt(ref.ratio)}; split-half KL ${fmt(h2.kl, 4)} (coverage ${fmt(h2.coverage)}), MSE ${fmt(h2.mse, 2)} (kJ/mol)²`);
   console.log(`sampling floor (the reference sampled like the CG runs: ${replicas} windows of ${win} frames, 5 draws): KL ${meanSd(floor.map((f) => f.kl))} (coverage ${meanSd(floor.map((f) => f.coverage))}), αR/β ${meanSd(floor.map((f) => f.ratio))}`);

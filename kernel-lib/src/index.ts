@@ -2,7 +2,7 @@
  * cglab: machine-learned molecular coarse-graining. Internal units: nm, ps, kJ/mol, K, amu.
  */
 export * as units from './units.js';
-export { BOLTZMANN, kT } from './units.js';
+export { BOLTZMANN, degrees, kT } from './units.js';
 export { initBackend, useBackend, type BackendName, type BackendReport } from './backend/select.js';
 export { doctor, formatDoctor, type DoctorReport } from './backend/doctor.js';
 export * from './topology/topology.js';

@@ -23,6 +23,14 @@ export function kT(kelvin: number): number {
   return BOLTZMANN * kelvin;
 }
 
+/**
+ * Angles in radians (what `dihedrals`, `angles` and the CG features return) as degrees (what
+ * Ramachandran plots, basin definitions and `alanineBasinPopulations` use), as a new array.
+ */
+export function degrees(radians: ArrayLike<number>): Float64Array {
+  return Float64Array.from(radians, (v) => (v * 180) / Math.PI);
+}
+
 /** The unit of each physical quantity a data set stores. */
 export interface Units {
   length: string;

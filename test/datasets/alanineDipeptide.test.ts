@@ -50,3 +50,16 @@ test('basins: C5, C7eq/PPII, αR and φ > 0 on their textbook (φ, ψ)', async (
   const pop = alanineBasinPopulations([-150, -65, -65, 60], [155, -40, -30, 40]);
   assert.deepEqual(pop, { C5: 0.25, 'C7eq/PPII': 0, alphaR: 0.5, 'phi>0': 0.25 });
 });
+
+test('basin populations refuse radians passed for degrees, and φ/ψ of different lengths', async () => {
+  const { alanineBasinPopulations } = await import('cglab/datasets/alanineDipeptide');
+  const { degrees } = await import('cglab/units');
+  // 100 frames spread over the Ramachandran plane, in radians.
+  const phi = Float64Array.from({ length: 100 }, (_, i) => -Math.PI + (2 * Math.PI * i) / 100);
+  const psi = Float64Array.from({ length: 100 }, (_, i) => Math.PI - (2 * Math.PI * i) / 100);
+  assert.throws(() => alanineBasinPopulations(phi, psi), /look like radians; pass degrees/);
+  const pop = alanineBasinPopulations(degrees(phi), degrees(psi));
+  assert.ok(Math.abs(Object.values(pop).reduce((a, b) => a + b, 0) - 1) < 1e-12);
+  assert.ok(pop['phi>0'] > 0.4 && pop.alphaR > 0.1, JSON.stringify(pop));
+  assert.throws(() => alanineBasinPopulations([-60, -70], [-40]), /φ has 2 values but ψ has 1/);
+});

@@ -92,8 +92,24 @@ export function alanineBasin(phiDeg: number, psiDeg: number): AlanineBasin {
   return phiDeg < -120 ? 'C5' : 'C7eq/PPII';
 }
 
-/** Fraction of frames in each basin; φ and ψ in degrees, one value per frame. */
+/** Frames from which angles that all lie within ±π are taken to be radians passed by mistake. */
+const RADIANS_CHECK_FRAMES = 100;
+
+/**
+ * Fraction of frames in each basin; φ and ψ in degrees, one value per frame (`degrees(dihedrals(…))`).
+ * @throws when the lengths differ, or when ≥ 100 frames all lie within ±π: radians passed for
+ *   degrees, which would otherwise put every frame in αR or C7eq silently (ψ at 300 K reaches
+ *   well past ±3.2°).
+ */
 export function alanineBasinPopulations(phiDeg: ArrayLike<number>, psiDeg: ArrayLike<number>): Record<AlanineBasin, number> {
+  if (phiDeg.length !== psiDeg.length) {
+    throw new Error(`alanineBasinPopulations: φ has ${phiDeg.length} values but ψ has ${psiDeg.length}; pass one (φ, ψ) pair per frame`);
+  }
+  let largest = 0;
+  for (let i = 0; i < phiDeg.length; i++) largest = Math.max(largest, Math.abs(phiDeg[i]), Math.abs(psiDeg[i]));
+  if (phiDeg.length >= RADIANS_CHECK_FRAMES && largest <= Math.PI + 1e-6) {
+    throw new Error(`alanineBasinPopulations: all ${phiDeg.length} φ/ψ values lie within ±π, so they look like radians; pass degrees, e.g. degrees(dihedrals(…))`);
+  }
   const out: Record<AlanineBasin, number> = { C5: 0, 'C7eq/PPII': 0, alphaR: 0, 'phi>0': 0 };
   for (let i = 0; i < phiDeg.length; i++) out[alanineBasin(phiDeg[i], psiDeg[i])] += 1 / phiDeg.length;
   return out;
