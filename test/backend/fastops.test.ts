@@ -1,6 +1,6 @@
 // The wasm MatMul gradient (explicit transposes, then plain products) against the flag-passing
 // form (tfjs's own formulas) and against a float64 reference, for every transpose combination
-// and batch-broadcasting case.
+// and batch-broadcasting case; wasm's buffer-sharing Identity.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
@@ -144,4 +144,22 @@ test('selecting a backend installs explicit transposes on wasm only', async () =
   assert.ok((await kernelsOfMatMulGradient()).includes('Transpose'));
   await useBackend('cpu');
   assert.ok(!(await kernelsOfMatMulGradient()).includes('Transpose'));
+});
+
+test('wasm: a clone shares its buffer and outlives the original; gradients through saved inputs still hold', async () => {
+  await useBackend('wasm');
+  const backend = tf.backend() as unknown as { refCount(id: tf.DataId): number };
+  const x = tf.tensor1d([1, 2, 3]);
+  const y = tf.clone(x);
+  assert.equal(backend.refCount(x.dataId), 2, 'the clone shares the buffer (one reference each)');
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3]);
+  assert.equal(backend.refCount(y.dataId), 1);
+  y.dispose();
+  const s = tf.clone(tf.tensor1d(['a', 'b'], 'string'));
+  assert.deepEqual(s.dataSync(), ['a', 'b']);
+  s.dispose();
+  // Multiply saves both inputs (cloned); d²/dx² of x·x·x at 2 is 6x = 12.
+  const d2 = tf.grad(tf.grad((v: tf.Tensor) => tf.mul(tf.mul(v, v), v)))(tf.scalar(2));
+  assert.equal(d2.dataSync()[0], 12);
 });

@@ -3,7 +3,10 @@
  * by `select.ts` once a backend is chosen. tfjs-wasm multiplies a matrix given with a
  * transpose flag about ten times slower than a plain one, and every BatchMatMul gradient asks
  * for exactly such products; on wasm the gradient therefore transposes explicitly and then
- * runs a plain product.
+ * runs a plain product. Its Identity kernel copies the tensor's buffer, and tfjs clones (runs
+ * Identity on) every tensor a gradient saves: ~160 full copies per CGnet training step. Tensors
+ * are immutable, so on wasm Identity shares the buffer and counts a reference instead, as
+ * tfjs-wasm's own Reshape and tfjs-cpu's Identity do.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulGradient, type MatMul } from './gradients.js';
@@ -28,7 +31,26 @@ export function useExplicitTransposes(on: boolean): void {
   tf.registerGradient(batchMatMulGradient(on ? explicitTransposeMatMul : tf.matMul));
 }
 
+let copyingIdentity: tf.KernelFunc | undefined;
+
+const sharedIdentity: tf.KernelFunc = (args) => {
+  const x = args.inputs.x as tf.TensorInfo;
+  if (x.dtype === 'string') return (copyingIdentity as tf.KernelFunc)(args);
+  (args.backend as unknown as { incRef(dataId: tf.DataId): void }).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+};
+
+/** Make wasm's Identity share its input's buffer (string tensors keep tfjs's copying kernel). */
+function useSharedIdentity(): void {
+  const current = tf.getKernel('Identity', 'wasm');
+  if (!current || current.kernelFunc === sharedIdentity) return;
+  copyingIdentity = current.kernelFunc;
+  tf.unregisterKernel('Identity', 'wasm');
+  tf.registerKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc: sharedIdentity });
+}
+
 /** Install the speed-ups suited to `backend` (a tfjs backend name) and undo those that are not. */
 export function installBackendOptimisations(backend: string): void {
   useExplicitTransposes(backend === 'wasm');
+  if (backend === 'wasm') useSharedIdentity();
 }
