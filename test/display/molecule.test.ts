@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { makeTopology, type Topology } from 'cglab/topology/topology';
 import { makeTrajectory } from 'cglab/io/trajectory';
 import { decodeFloat32, encodeFloat32, molecule, moleculeModel, trajectory, trajectoryModel, DEFAULT_BEAD_RADIUS } from 'cglab/display/molecule';
-import { MIME } from 'cglab/display/mime';
+import { MIME, type StructureLayerModel } from 'cglab/display/mime';
 import { parseSvgs } from './helpers.js';
 
 const water: Topology = makeTopology(
@@ -59,6 +59,23 @@ test('CG layer: beads keep their names, get a colour per bead name and a radius;
   assert.deepEqual(custom.layers[0].colors, ['#112233', '#445566', '#112233']);
   assert.throws(() => moleculeModel({ topology: beads, positions: new Array(9).fill(0), radii: { BB: 0.2 } }), /no entry for atom 1 'SC'/);
   assert.throws(() => moleculeModel({ topology: beads, positions: new Array(9).fill(0), colors: ['#000000'] }), /colors has 1 entries but the topology has 3 atoms/);
+});
+
+test("'beads' style draws a mapped topology whose single-atom beads keep their elements as beads", () => {
+  // backbone5's beads are single atoms, so its CG topology keeps C, N, CA with their elements.
+  const mapped = makeTopology(
+    ['C', 'N', 'CA', 'C', 'N'].map((name, i) => ({ name, element: name[0], mass: name === 'N' ? 14 : 12, residue: i < 1 ? 'ACE' : i < 4 ? 'ALA' : 'NME', resid: i < 1 ? 1 : i < 4 ? 2 : 3 })),
+    [[0, 1], [1, 2], [2, 3], [3, 4]],
+  );
+  const positions = Array.from({ length: 15 }, (_, i) => 0.1 * i);
+  assert.equal(moleculeModel({ topology: mapped, positions }).layers[0].style, 'ball+stick');
+  const b = molecule({ topology: mapped, positions, style: 'beads' });
+  const l = (b.data[MIME.molecule] as { layers: StructureLayerModel[] }).layers[0];
+  assert.equal(l.label, 'CG');
+  assert.deepEqual(l.radii, new Array(5).fill(DEFAULT_BEAD_RADIUS));
+  assert.equal(l.colors?.[0], l.colors?.[3], 'colour by bead name');
+  assert.notEqual(l.colors?.[0], l.colors?.[2]);
+  assert.match(b.data['text/plain'] as string, /CG: 5 beads in 3 residue\(s\), 4 bonds, drawn as beads/);
 });
 
 test('positions must be whole frames; molecule picks one frame', () => {

@@ -15,11 +15,15 @@ export interface StructureInput {
   positions: ArrayLike<number>;
   /** Name of the layer, e.g. "all-atom", "CG", "back-mapped". */
   label?: string;
-  /** Default 'beads' when the topology has beads (atoms without element), else 'ball+stick'. */
+  /**
+   * Default 'beads' when the topology has beads (atoms without element), else 'ball+stick'.
+   * Ask for 'beads' to draw a mapped topology whose single-atom beads keep their atom's element
+   * (e.g. backbone5's C, N, CA) as CG beads.
+   */
   style?: StructureStyle;
-  /** '#rrggbb' per atom, or by atom/bead name. Default: by element; beads get a colour per name. */
+  /** '#rrggbb' per atom, or by atom/bead name. Default: by element; in 'beads' style a colour per name. */
   colors?: string[] | Record<string, string>;
-  /** Radius per atom, or by atom/bead name, nm. Default: element radii; beads 0.2 nm. */
+  /** Radius per atom, or by atom/bead name, nm. Default: element radii; in 'beads' style 0.2 nm. */
   radii?: number[] | Record<string, number>;
   /** 0..1. Default 1 for the first layer, 0.55 for layers drawn over it. */
   opacity?: number;
@@ -104,22 +108,22 @@ function frameCount(s: StructureInput, label: string): number {
 function layer(s: StructureInput, k: number, frames: number[], fallbackLabel: string): StructureLayerModel {
   const top = s.topology;
   const n = top.atoms.length;
-  const hasBeads = top.atoms.some((a) => !a.element);
-  const style = s.style ?? (hasBeads ? 'beads' : 'ball+stick');
+  const style = s.style ?? (top.atoms.some((a) => !a.element) ? 'beads' : 'ball+stick');
+  const beads = style === 'beads';
   let colors = perAtom(s.colors, top, 'colors', fallbackLabel);
   let radii = perAtom(s.radii, top, 'radii', fallbackLabel);
-  if (hasBeads) {
-    // Beads have no element to colour or size by: give every bead name its own colour.
+  if (beads) {
+    // A bead stands for a group of atoms, so its element (if any) says little: colour by name.
     const names = [...new Set(top.atoms.map((a) => a.name))];
-    colors ??= top.atoms.map((a) => (a.element ? elementColor(a.element) : PALETTE[names.indexOf(a.name) % PALETTE.length]));
-    radii ??= top.atoms.map((a) => (a.element ? ELEMENT_RADII[normalElement(a.element)] ?? 0.08 : DEFAULT_BEAD_RADIUS));
+    colors ??= top.atoms.map((a) => PALETTE[names.indexOf(a.name) % PALETTE.length]);
+    radii ??= top.atoms.map(() => DEFAULT_BEAD_RADIUS);
   }
   const pos = new Float32Array(frames.length * n * 3);
   frames.forEach((f, i) => {
     for (let j = 0; j < 3 * n; j++) pos[3 * n * i + j] = s.positions[3 * n * f + j];
   });
   return {
-    label: s.label ?? (hasBeads ? 'CG' : k === 0 ? 'all-atom' : `structure ${k + 1}`),
+    label: s.label ?? (beads ? 'CG' : k === 0 ? 'all-atom' : `structure ${k + 1}`),
     names: top.atoms.map((a) => a.name),
     elements: top.atoms.map((a) => a.element),
     residues: top.atoms.map((a) => a.residue),
@@ -262,7 +266,7 @@ export function moleculeSvg(m: MoleculeModel): string {
     });
   }
   items.sort((a, b) => a.z - b.z);
-  const legend = m.layers.map((l, k) => `<text x="8" y="${16 + 14 * k}">${esc(`${l.label}: ${l.nAtoms} ${l.elements.some((e) => !e) ? 'beads' : 'atoms'}`)}</text>`);
+  const legend = m.layers.map((l, k) => `<text x="8" y="${16 + 14 * k}">${esc(`${l.label}: ${l.nAtoms} ${l.style === 'beads' ? 'beads' : 'atoms'}`)}</text>`);
   const frames = 'nFrames' in m ? `<text x="${W - 8}" y="16" text-anchor="end">${esc(`frame 1 of ${(m as TrajectoryModel).nFrames}`)}</text>` : '';
   return svgDocument(W, H, items.map((i) => i.svg).join('') + legend.join('') + frames, m.title);
 }
@@ -272,7 +276,7 @@ export function moleculeText(m: MoleculeModel | TrajectoryModel): string {
   const lines = [`${m.title}${'nFrames' in m ? ` (${m.nFrames} frames)` : ''}`];
   for (const l of m.layers) {
     const residues = new Set(l.resids.map((r, i) => `${l.residues[i]}${r}`)).size;
-    lines.push(`  ${l.label}: ${l.nAtoms} ${l.elements.some((e) => !e) ? 'beads' : 'atoms'} in ${residues} residue(s), ${l.bonds.length} bonds, drawn as ${l.style}`);
+    lines.push(`  ${l.label}: ${l.nAtoms} ${l.style === 'beads' ? 'beads' : 'atoms'} in ${residues} residue(s), ${l.bonds.length} bonds, drawn as ${l.style}`);
   }
   return lines.join('\n');
 }
