@@ -296,11 +296,23 @@ check({
   },
 });
 
+check({
+  name: 'gatherND and scatterND (repeated indices add up), as SchNet picks and sums pairs',
+  xShape: [4, 3],
+  thetaShape: [3],
+  energy: (x, th) => {
+    const of = tf.tensor2d([[1], [3], [1], [0], [2]], [5, 1], 'int32');
+    const onto = tf.tensor2d([[0], [2], [2], [1], [0]], [5, 1], 'int32');
+    const picked = tf.gatherND(x, of); // [5, 3]
+    return scalarOf(tf.scatterND(onto, tf.mul(cube(picked), th), [3, 3]));
+  },
+});
+
 test('gather on wasm: differentiating it is a clear error naming the way out', async () => {
   await useBackend('wasm');
   assert.throws(
     () => tf.grad((x) => tf.sum(tf.gather(x, tf.tensor1d([0, 0], 'int32'))))(tf.ones([2, 3])),
-    /gather has no gradient on the 'wasm' backend.*pairDifferences/,
+    /gather has no gradient on the 'wasm' backend.*tf\.gatherND/,
   );
 });
 

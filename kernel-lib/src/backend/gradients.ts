@@ -12,10 +12,10 @@
  * their second derivatives are wrong (∂²tanh(θx)/∂θ∂x at θ = 1.3, x = 0.7: tfjs 0.48, exact
  * −0.15); these recompute the output from the saved input instead.
  *
- * Kernels covered: Abs Add AddN Atan2 BatchMatMul Cast Concat Cos Exp ExpandDims GatherV2
- * Identity Log Mean Multiply Neg Pack PadV2 Pow RealDiv Relu Reshape Sigmoid Sign Sin Slice
- * Softplus SplitV Sqrt Square SquaredDifference Step Sub Sum Tanh Tile Transpose Unpack
- * UnsortedSegmentSum. Anything else fails with tfjs's "gradient function not found for <kernel>".
+ * Kernels covered: Abs Add AddN Atan2 BatchMatMul Cast Concat Cos Exp ExpandDims GatherNd
+ * GatherV2 Identity Log Mean Multiply Neg Pack PadV2 Pow RealDiv Relu Reshape ScatterNd Sigmoid
+ * Sign Sin Slice Softplus SplitV Sqrt Square SquaredDifference Step Sub Sum Tanh Tile Transpose
+ * Unpack UnsortedSegmentSum. Anything else fails with tfjs's "gradient function not found for <kernel>".
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -219,7 +219,7 @@ const GRADIENTS: tf.GradConfig[] = [
       if (tf.getKernel('UnsortedSegmentSum', tf.getBackend()) === undefined) {
         throw new Error(
           `gather has no gradient on the '${tf.getBackend()}' backend (it lacks the UnsortedSegmentSum kernel): ` +
-            'select with a constant matrix and matMul instead (pairDifferences in cglab/backend/ops)',
+            'select with tf.gatherND instead (differentiable on every backend)',
         );
       }
       const shape = x.shape;
@@ -241,6 +241,13 @@ const GRADIENTS: tf.GradConfig[] = [
   grad('UnsortedSegmentSum', (dy, [segmentIds]) => ({ x: () => tf.gather(dy, segmentIds) }), {
     inputsToSave: ['segmentIds'],
   }),
+  // gatherND and scatterND (which adds updates that share an index) are each other's
+  // gradient, so selections written with them differentiate to any order; both have kernels
+  // on cpu and wasm.
+  grad('GatherNd', (dy, [params, indices]) => ({ params: () => tf.scatterND(indices, dy, params.shape) }), {
+    inputsToSave: ['params', 'indices'],
+  }),
+  grad('ScatterNd', (dy, [indices]) => ({ updates: () => tf.gatherND(dy, indices) }), { inputsToSave: ['indices'] }),
 
   batchMatMulGradient(tf.matMul),
 ];
