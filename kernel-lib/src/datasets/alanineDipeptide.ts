@@ -98,8 +98,8 @@ const RADIANS_CHECK_FRAMES = 100;
 /**
  * Fraction of frames in each basin; φ and ψ in degrees, one value per frame (`degrees(dihedrals(…))`).
  * @throws when the lengths differ, or when ≥ 100 frames all lie within ±π: radians passed for
- *   degrees, which would otherwise put every frame in αR or C7eq silently (ψ at 300 K reaches
- *   well past ±3.2°).
+ *   degrees, which would otherwise put every frame in αR or C7eq/PPII silently (in degrees,
+ *   any 100 frames of alanine dipeptide spread far beyond ±3.15).
  */
 export function alanineBasinPopulations(phiDeg: ArrayLike<number>, psiDeg: ArrayLike<number>): Record<AlanineBasin, number> {
   if (phiDeg.length !== psiDeg.length) {
