@@ -13,6 +13,8 @@
 // FM_EPOCHS (default: the cglab train default), FM_REPLICAS 100, FM_PS 50 (per replica),
 // FM_DT 0.002, FM_SAVE_PS 0.25, FM_SKIP_PS 5 (equilibration dropped from each replica),
 // FM_REFINE 0 (rounds of dihedral refinement after training, methods/forcematching/refine.ts);
+// FM_EVAL_RUN 1 (0, with refinement: evaluate on the refinement's last run, itself a run of the
+// final model, instead of simulating the final model once more);
 // FM_ACCURACY 1 / FM_TIMING 1 (0 skips a part); FM_PROFILE 0 (1: kernels of a training step and
 // of a force evaluation, by time); FM_JOBS 1 (runs at a time, each in its own
 // process: for machines with more cores); FM_OPTIONS, JSON merged into fitForceMatching's
@@ -60,6 +62,7 @@ const skipPs = Number(env('FM_SKIP_PS', 5));
 const T = 300;
 const jobs = Number(env('FM_JOBS', 1));
 const refine = Number(env('FM_REFINE', 0));
+const evalRun = env('FM_EVAL_RUN', '1') !== '0';
 const modelDir = process.env.FM_MODEL_DIR;
 
 await initBackend();
@@ -167,40 +170,47 @@ async function runOne(all, ref, mapName, model, seed) {
     }
     final = refined.model;
     finalRun = lastRun;
-    head += `, dihedral refinement ${fmt((performance.now() - t3) / 1000, 0)} s (αR/β by round ${rounds.join(', ')})`;
+    head += `, dihedral refinement ${fmt((performance.now() - t3) / 1000, 0)} s (αR/β by round ${rounds.join(', ')}; reweighted frames' effective fraction by round ${refined.reweighting.map((r) => fmt(r.effectiveFraction)).join(', ')})`;
   }
-  const t2 = performance.now();
-  let sim;
-  try {
-    sim = await simulateReplicas(final.asPotential(`${model} ${mapName} seed ${seed}`), {
-      starts: cg.trajectory.positions, replicas, masses, temperature: T, dt, ps, saveEveryPs: savePs, seed,
-    });
-  } catch (e) {
-    return { failed: true, line: `${head}; simulation failed: ${e.message}` };
-  } finally {
-    fit.model.dispose();
+  let evaluated = finalRun;
+  let simS;
+  if (!finalRun || evalRun) {
+    const t2 = performance.now();
+    let sim;
+    try {
+      sim = await simulateReplicas(final.asPotential(`${model} ${mapName} seed ${seed}`), {
+        starts: cg.trajectory.positions, replicas, masses, temperature: T, dt, ps, saveEveryPs: savePs, seed,
+      });
+    } catch (e) {
+      fit.model.dispose();
+      return { failed: true, line: `${head}; simulation failed: ${e.message}` };
+    }
+    simS = (performance.now() - t2) / 1000;
+    const x = replicaFrames(sim, Math.round(skipPs / savePs));
+    evaluated = [degrees(dihedrals(x, beads, [0, 1, 2, 3])), degrees(dihedrals(x, beads, [1, 2, 3, 4]))];
   }
-  const simS = (performance.now() - t2) / 1000;
-  const skip = Math.round(skipPs / savePs);
-  // Kept frames of every replica, and the first and second half of them: populations that
-  // still drift between the halves mean the replicas have not forgotten their starts.
-  const part = (from, to) => {
-    const x = replicaFrames(sim, from, to);
-    return [degrees(dihedrals(x, beads, [0, 1, 2, 3])), degrees(dihedrals(x, beads, [1, 2, 3, 4]))];
-  };
-  const mid = Math.floor((skip + sim.frames) / 2);
-  const [phi, psi] = part(skip, sim.frames);
+  fit.model.dispose();
+  const [phi, psi] = evaluated;
   const res = compare(phi, psi, ref);
-  const ratioOf = ([phi, psi]) => {
-    const p = alanineBasinPopulations(phi, psi);
+  // The first and second half of every replica's kept frames: populations that still drift
+  // between the halves mean the replicas have not forgotten their starts.
+  const perReplica = phi.length / replicas;
+  const half = Math.floor(perReplica / 2);
+  const ratioOfHalf = (second) => {
+    const pick = (a) => Float64Array.from({ length: replicas * (second ? perReplica - half : half) }, (_, i) => {
+      const n = second ? perReplica - half : half;
+      return a[Math.floor(i / n) * perReplica + (second ? half : 0) + (i % n)];
+    });
+    const p = alanineBasinPopulations(pick(phi), pick(psi));
     return p.alphaR / betaOf(p);
   };
-  const drift = [ratioOf(part(skip, mid)), ratioOf(part(mid, sim.frames))];
+  const drift = [ratioOfHalf(false), ratioOfHalf(true)];
   // The run's own sampling noise: KL between its first and second half of replicas.
   const h = phi.length / 2;
   const selfKl = klDivergenceCommon(fes2d(phi.subarray(0, h), psi.subarray(0, h), grid, grid, T).counts, fes2d(phi.subarray(h), psi.subarray(h), grid, grid, T).counts).kl;
-  const line = `${head}, simulate ${fmt(simS, 0)} s; KL ${fmt(res.kl)} (coverage ${fmt(res.coverage)}), MSE ${fmt(res.mse, 2)}, αR ${fmt(res.pops.alphaR)}, β ${fmt(betaOf(res.pops))}, φ>0 ${fmt(res.pops['phi>0'])}, αR/β ${fmt(res.ratio)} (time halves ${fmt(drift[0])}, ${fmt(drift[1])}); KL between replica halves ${fmt(selfKl)}`;
-  if (!finalRun) return { selfKl, kl: res.kl, coverage: res.coverage, mse: res.mse, pops: res.pops, ratio: res.ratio, drift, line };
+  const run = simS === undefined ? 'evaluated on the refinement\'s last run' : `simulate ${fmt(simS, 0)} s`;
+  const line = `${head}, ${run}; KL ${fmt(res.kl)} (coverage ${fmt(res.coverage)}), MSE ${fmt(res.mse, 2)}, αR ${fmt(res.pops.alphaR)}, β ${fmt(betaOf(res.pops))}, φ>0 ${fmt(res.pops['phi>0'])}, αR/β ${fmt(res.ratio)} (time halves ${fmt(drift[0])}, ${fmt(drift[1])}); KL between replica halves ${fmt(selfKl)}`;
+  if (!finalRun || !evalRun) return { selfKl, kl: res.kl, coverage: res.coverage, mse: res.mse, pops: res.pops, ratio: res.ratio, drift, line };
   const cat = (a, b) => {
     const out = new Float64Array(a.length + b.length);
     out.set(a);
@@ -264,7 +274,7 @@ if (env('FM_ACCURACY', '1') !== '0') {
   });
   console.log(`reference ${dataPath}: ${all.nFrames} frames; basins ${JSON.stringify(Object.fromEntries(Object.entries(ref.pops).map(([k, v]) => [k, +v.toFixed(3)])))}; αR/β ${fmt(ref.ratio)}; split-half KL ${fmt(h2.kl, 4)} (coverage ${fmt(h2.coverage)}), MSE ${fmt(h2.mse, 2)} (kJ/mol)²`);
   console.log(`sampling floor (the reference sampled like the CG runs: ${replicas} windows of ${win} frames, 5 draws): KL ${meanSd(floor.map((f) => f.kl))} (coverage ${meanSd(floor.map((f) => f.coverage))}), αR/β ${meanSd(floor.map((f) => f.ratio))}`);
-  console.log(`settings: ${frames} training frames, epochs ${epochs ?? 'default'}, options ${JSON.stringify(extra)}, ${refine} dihedral refinement rounds, ${replicas} replicas × ${ps} ps (dt ${dt} ps, first ${skipPs} ps dropped, saved every ${savePs} ps), seeds ${seeds.join(',')}, ${jobs} job${jobs > 1 ? 's' : ''} at a time${refine > 0 ? '; the summary pools each evaluation run with the refinement\'s last run (two independent runs of the refined model)' : ''}`);
+  console.log(`settings: ${frames} training frames, epochs ${epochs ?? 'default'}, options ${JSON.stringify(extra)}, ${refine} dihedral refinement rounds, ${replicas} replicas × ${ps} ps (dt ${dt} ps, first ${skipPs} ps dropped, saved every ${savePs} ps), seeds ${seeds.join(',')}, ${jobs} job${jobs > 1 ? 's' : ''} at a time${refine > 0 ? (evalRun ? '; the summary pools each evaluation run with the refinement\'s last run (two independent runs of the refined model)' : '; evaluated on the refinement\'s last run (a run of the refined model)') : ''}`);
   const list = maps.flatMap((mapName) => models.flatMap((model) => seeds.map((seed) => [mapName, model, seed])));
   const results = jobs > 1 ? await runPool(list, jobs) : [];
   if (jobs <= 1) {

@@ -1,10 +1,10 @@
 /**
  * Dihedral refinement after force matching: iterative Boltzmann inversion (IBI) of the
  * dihedral marginals. Simulate the CG model, compare each dihedral's histogram with the
- * reference's, and add ΔU(φ) = kT ln(p_CG(φ)/p_ref(φ)) — a Fourier series fitted to the
- * populated bins, weighted by 1/(1/n_ref + 1/n_CG) (the inverse variance of the log ratio) — to a
- * correction term; repeat. This is relative-entropy minimisation restricted to the dihedral
- * terms: at its fixed point the CG model reproduces every refined dihedral's distribution.
+ * reference's, and add to a correction term the ΔU — a Fourier series per dihedral — under which
+ * the run, reweighted by exp(−ΔU/kT), reproduces every reference marginal
+ * ({@link reweightedCorrection}); repeat. This is relative-entropy minimisation restricted to the
+ * dihedral terms: at its fixed point the CG model reproduces every refined dihedral's distribution.
  *
  * Why force matching needs it: the mean force is pinned down only where data are dense. Between
  * the αR and β basins of alanine dipeptide (ψ ≈ 60°–110°) 100 ns give a few hundred frames per
@@ -63,6 +63,8 @@ export interface Refined {
   correction: FourierDihedrals;
   /** Per round (0 = before any correction), per dihedral: KL(ref‖CG) of the marginal histograms over bins both populate, nats. */
   divergence: number[][];
+  /** Per correction round: Gauss–Seidel sweeps of {@link reweightedCorrection} and the effective fraction of the run's frames after reweighting. */
+  reweighting: { sweeps: number; effectiveFraction: number }[];
 }
 
 /**
@@ -87,6 +89,7 @@ export async function refineDihedrals(model: EnergyModel, quads: readonly Quad[]
   let current = model;
   let correction = new FourierDihedrals(quads, coefficients);
   const divergence: number[][] = [];
+  const reweighting: Refined['reweighting'] = [];
   for (let round = 0; ; round++) {
     const sim = await simulateReplicas(current.asPotential(`refinement round ${round}`), {
       starts: o.reference, replicas, masses: o.masses, temperature: o.temperature, dt: o.dt ?? 0.002, ps, saveEveryPs, seed: (o.seed ?? 1) + round,
@@ -97,27 +100,107 @@ export async function refineDihedrals(model: EnergyModel, quads: readonly Quad[]
     const cgCounts = sampled.map((a) => histogram1d(a, grid));
     divergence.push(quads.map((_, k) => klDivergenceCommon(refCounts[k], cgCounts[k]).kl));
     if (round === iterations) break;
-    coefficients = coefficients.map((c, k) => {
-      const [sr, sc] = [refCounts[k], cgCounts[k]].map((c) => c.reduce((a, b) => a + b, 0));
-      const angles: number[] = [];
-      const values: number[] = [];
-      const weights: number[] = [];
-      for (let b = 0; b < grid.bins; b++) {
-        const [nr, nc] = [refCounts[k][b], cgCounts[k][b]];
-        if (nr === 0 || nc === 0) continue;
-        angles.push(-Math.PI + (b + 0.5) * width);
-        values.push(kTValue * Math.log(nc / sc / (nr / sr)));
-        weights.push(1 / (1 / nr + 1 / nc));
-      }
-      // Fewer than two shared bins per coefficient leave the series free to swing where neither
-      // run has samples: refuse rather than add a wild correction.
-      const delta = angles.length >= 2 * (2 * harmonics + 1) ? fitFourierSeries(angles, values, weights, harmonics) : undefined;
-      if (!delta) throw new Error(`refineDihedrals: round ${round}, dihedral (${quads[k].join(', ')}): the reference and the CG run share ${angles.length} histogram bins, too few for ${harmonics} harmonics; run longer or use fewer harmonics`);
-      return c.map((v, i) => v + delta[i]);
-    });
+    const step = reweightedCorrection(sampled, refCounts, { quads, round, kT: kTValue, harmonics, bins: grid.bins });
+    reweighting.push({ sweeps: step.sweeps, effectiveFraction: step.effectiveFraction });
+    coefficients = coefficients.map((c, k) => c.map((v, i) => v + step.delta[k][i]));
     correction = new FourierDihedrals(quads, coefficients);
     current = new EnergyModel(n, { ...model.terms, 'dihedral-correction': correction });
   }
-  return { model: current, correction, divergence };
+  return { model: current, correction, divergence, reweighting };
 }
 
+/** What {@link reweightedCorrection} needs besides the samples. */
+export interface ReweightOptions {
+  /** The dihedrals, for error messages. */
+  quads: readonly Quad[];
+  /** The refinement round, for error messages. */
+  round: number;
+  /** kT, kJ/mol. */
+  kT: number;
+  /** Fourier harmonics per dihedral. */
+  harmonics: number;
+  /** Histogram bins over (−π, π], as for `refCounts`. */
+  bins: number;
+  /** Most Gauss–Seidel sweeps; default 200. */
+  maxSweeps?: number;
+  /** Converged when no sweep changes the correction by more than this at a shared bin, in units of kT; default 0.002. */
+  tolerance?: number;
+}
+
+/**
+ * The correction ΔU — one Fourier series per dihedral, kJ/mol — under which the sampled frames
+ * reproduce every reference marginal, found without new simulations: a potential of the dihedrals
+ * alone changes their joint distribution by exactly exp(−ΔU/kT), so the run is reweighted instead.
+ * Each sweep adds, dihedral by dihedral, kT ln(p_w(φ)/p_ref(φ)) of the reweighted histogram,
+ * fitted as in plain IBI (weighted by the inverse variance of the log ratio, with the bin's
+ * effective sample count). Correcting every marginal at once from the same run (plain IBI) counts
+ * twice what correlated dihedrals share — alanine dipeptide's αR and β basins differ in φ and ψ
+ * both — and overshoots; sweeping against the reweighted run does not.
+ * @param sampled per dihedral, the CG run's angles (radians), all of the same frames.
+ * @param refCounts per dihedral, the reference's histogram over (−π, π] in `o.bins` bins.
+ * @returns the increment of each series' coefficients [c0, a1, b1, ...], the sweeps run, and the
+ *   effective fraction of frames, (Σw)²/(N Σw²): far below 1, the run cannot say much about the
+ *   corrected model, and another round is needed.
+ * @throws Error when a dihedral's reweighted histogram and the reference share fewer than two bins
+ *   per coefficient.
+ */
+export function reweightedCorrection(sampled: readonly Float64Array[], refCounts: readonly Float64Array[], o: ReweightOptions): {
+  delta: number[][]; sweeps: number; effectiveFraction: number;
+} {
+  const { harmonics, bins, kT: kTValue } = o;
+  const frames = sampled[0].length;
+  const grid = { min: -Math.PI, max: Math.PI, bins };
+  const width = (2 * Math.PI) / bins;
+  const nCoef = 2 * harmonics + 1;
+  const delta = sampled.map(() => new Array<number>(nCoef).fill(0));
+  // Reduced bias of every frame, Σₖ ΔUₖ(φₖ)/kT, kept up to date as the series change.
+  const bias = new Float64Array(frames);
+  const weights = new Float64Array(frames);
+  const squares = new Float64Array(frames);
+  const updateWeights = (): void => {
+    let min = Infinity;
+    for (let i = 0; i < frames; i++) min = Math.min(min, bias[i]);
+    for (let i = 0; i < frames; i++) {
+      weights[i] = Math.exp(min - bias[i]);
+      squares[i] = weights[i] * weights[i];
+    }
+  };
+  const series = (c: readonly number[], phi: number): number => {
+    let v = c[0];
+    for (let n = 1; n <= harmonics; n++) v += c[2 * n - 1] * Math.cos(n * phi) + c[2 * n] * Math.sin(n * phi);
+    return v;
+  };
+  const maxSweeps = o.maxSweeps ?? 200;
+  const tolerance = (o.tolerance ?? 0.002) * kTValue;
+  let sweeps = 0;
+  for (let largest = Infinity; largest > tolerance && sweeps < maxSweeps; sweeps++) {
+    largest = 0;
+    sampled.forEach((angles, k) => {
+      updateWeights();
+      const counts = histogram1d(angles, grid, weights);
+      const countSquares = histogram1d(angles, grid, squares);
+      const [sr, sc] = [refCounts[k], counts].map((h) => h.reduce((a, b) => a + b, 0));
+      const centres: number[] = [];
+      const values: number[] = [];
+      const fitWeights: number[] = [];
+      for (let b = 0; b < bins; b++) {
+        const [nr, nc] = [refCounts[k][b], counts[b]];
+        if (nr === 0 || nc === 0) continue;
+        centres.push(-Math.PI + (b + 0.5) * width);
+        values.push(kTValue * Math.log(nc / sc / (nr / sr)));
+        // The bin's effective sample count, (Σw)²/Σw², stands for n_CG of an unweighted run.
+        fitWeights.push(1 / (1 / nr + countSquares[b] / (nc * nc)));
+      }
+      // Fewer than two shared bins per coefficient leave the series free to swing where neither
+      // run has samples: refuse rather than add a wild correction.
+      const step = centres.length >= 2 * nCoef ? fitFourierSeries(centres, values, fitWeights, harmonics) : undefined;
+      if (!step) throw new Error(`refineDihedrals: round ${o.round}, dihedral (${o.quads[k].join(', ')}): the reference and the CG run share ${centres.length} histogram bins, too few for ${harmonics} harmonics; run longer or use fewer harmonics`);
+      for (const phi of centres) largest = Math.max(largest, Math.abs(series(step, phi) - step[0]));
+      delta[k] = delta[k].map((v, i) => v + step[i]);
+      for (let i = 0; i < frames; i++) bias[i] += (series(step, angles[i]) - step[0]) / kTValue;
+    });
+  }
+  updateWeights();
+  const [sum, sumSquares] = [weights, squares].map((w) => w.reduce((a, b) => a + b, 0));
+  return { delta, sweeps, effectiveFraction: (sum * sum) / (frames * sumSquares) };
+}
