@@ -2,13 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { dihedral } from 'cglab/analysis/geometry';
+import { dihedral, dihedrals } from 'cglab/analysis/geometry';
 import { useBackend } from 'cglab/backend/select';
 import { selectAtomsMap } from 'cglab/cg/linearMap';
 import {
-  FourierDihedrals, fitChainPriors, HarmonicAngles, HarmonicBonds, nonBondedPairs, priorFromConfig, Repulsion, type Prior,
+  FourierDihedralPairs, FourierDihedrals, fitChainPriors, HarmonicAngles, HarmonicBonds, nonBondedPairs, priorFromConfig, Repulsion, type Prior,
 } from 'cglab/cg/priors';
 import { readDataset } from 'cglab/io/dataset';
+import type { Quad } from 'cglab/cg/features';
 import { Random } from 'cglab/md/random';
 import { kT } from 'cglab/units';
 import { assertGradClose, fdGradient, gridValues } from '../helpers/finiteDifferences.js';
@@ -108,6 +109,7 @@ test('prior forces match finite differences on cpu and wasm', async () => {
     new HarmonicAngles([[0, 1, 2], [1, 2, 3]], [1.9, 2.1], [2, 3]),
     new Repulsion([[0, 3], [0, 4], [1, 4]], [0.9, 0.8, 1.1], 6),
     new FourierDihedrals([[0, 1, 2, 3], [1, 2, 3, 4]], [[0.3, 1, -0.5, 0.7, 0.2, -0.3, 0.4], [0, -0.6, 0.9, 0.1, -0.4, 0.5, 0.2]]),
+    new FourierDihedralPairs([[[0, 1, 2, 3], [1, 2, 3, 4]]], [[0.4, -0.7, 0.3, 1.1, -0.2, 0.5, 0.6, -0.3, 0.8, 0.1, -0.5, 0.2, 0.3, -0.4, 0.9, -0.6]]),
   ];
   const x0 = gridValues(2 * 5 * 3, 31, -1.5, 1.5);
   const total = (x: tf.Tensor3D) => tf.addN(priors.map((p) => tf.sum(p.energy(x))));
@@ -161,4 +163,23 @@ test('fits that cannot succeed say which term failed and why, never NaN', () => 
   assert.throws(() => new HarmonicBonds([[0, 1]], [0.3], [Number.NaN]), /k\[0\] is NaN, expected a positive finite number/);
   assert.throws(() => HarmonicBonds.fit(new Float64Array(7), 2, [[0, 1]], { temperature: T }), /expected bead positions \[frames, 2, 3\]/);
   assert.deepEqual(nonBondedPairs(6, [[0, 1], [1, 2], [3, 4], [4, 5]]), [[0, 3], [0, 4], [0, 5], [1, 3], [1, 4], [1, 5], [2, 3], [2, 4], [2, 5]]);
+});
+
+test('dihedral-pair couplings: energy is the 2-D series of (φ, ψ), rebuilt from its config, bad input named', async () => {
+  const [phiQuad, psiQuad]: Quad[] = [[0, 1, 2, 3], [1, 2, 3, 4]];
+  const pairs: [Quad, Quad][] = [[phiQuad, psiQuad]];
+  // K = 1: U = a cos φ cos ψ + b cos φ sin ψ + c sin φ cos ψ + d sin φ sin ψ.
+  const term = new FourierDihedralPairs(pairs, [[1.5, -0.5, 0.25, 2]]);
+  const [phi, psi] = [0.7, -2.1];
+  const want = 1.5 * Math.cos(phi) * Math.cos(psi) - 0.5 * Math.cos(phi) * Math.sin(psi) + 0.25 * Math.sin(phi) * Math.cos(psi) + 2 * Math.sin(phi) * Math.sin(psi);
+  assert.ok(Math.abs(term.value(0, phi, psi) - want) < 1e-12);
+  await useBackend('cpu');
+  const x = Float32Array.from(gridValues(3 * 5 * 3, 7, -1.5, 1.5));
+  const angles = [phiQuad, psiQuad].map((q) => dihedrals(x, 5, q));
+  const copy = priorFromConfig(term.kind, JSON.parse(JSON.stringify(term.config())))!;
+  const [u, v] = tf.tidy(() => [term.energy(tf.tensor3d(x, [3, 5, 3])).dataSync(), copy.energy(tf.tensor3d(x, [3, 5, 3])).dataSync()]);
+  assert.deepEqual(v, u);
+  u.forEach((e, f) => assert.ok(Math.abs(e - term.value(0, angles[0][f], angles[1][f])) < 1e-4, `frame ${f}: ${e} vs ${term.value(0, angles[0][f], angles[1][f])}`));
+  assert.throws(() => new FourierDihedralPairs(pairs, [[1, 2, 3]]), /expected 4K² coefficients per pair \(K = 1, 2, …\), got 3/);
+  assert.throws(() => new FourierDihedralPairs([[[0, 1, 2, 3]]] as never, [[1, 2, 3, 4]]), /expected a list of quadruple pairs/);
 });

@@ -92,8 +92,8 @@ export interface Fes2d {
   temperature: number;
 }
 
-/** 2-D histogram of (x, y) pairs on gridX × gridY, row-major with x outer; outside values dropped. */
-export function histogram2d(x: ArrayLike<number>, y: ArrayLike<number>, gridX: Grid1d, gridY: Grid1d): Float64Array {
+/** 2-D histogram of (x, y) pairs on gridX × gridY, row-major with x outer; outside values dropped; each pair counts its weight (default 1). */
+export function histogram2d(x: ArrayLike<number>, y: ArrayLike<number>, gridX: Grid1d, gridY: Grid1d, weights?: ArrayLike<number>): Float64Array {
   checkGrid(gridX, 'histogram2d x');
   checkGrid(gridY, 'histogram2d y');
   if (x.length !== y.length) throw new Error(`histogram2d: x has ${x.length} values but y has ${y.length}`);
@@ -101,7 +101,7 @@ export function histogram2d(x: ArrayLike<number>, y: ArrayLike<number>, gridX: G
   for (let i = 0; i < x.length; i++) {
     const bx = binOf(gridX, x[i]);
     const by = binOf(gridY, y[i]);
-    if (bx >= 0 && by >= 0) counts[bx * gridY.bins + by]++;
+    if (bx >= 0 && by >= 0) counts[bx * gridY.bins + by] += weights ? weights[i] : 1;
   }
   return counts;
 }

@@ -46,6 +46,26 @@ export function solveSpd(a: Float64Array, n: number, b: Float64Array, m: number)
 }
 
 /**
+ * Weighted linear least squares by the normal equations (Xᵀ W X) c = Xᵀ W v.
+ * @param row writes row `i` of the design matrix X into `out` (length `nCoef`).
+ * @returns c, or undefined when XᵀWX is not numerically positive definite (the rows cannot
+ *   separate the coefficients).
+ */
+export function weightedLeastSquares(nCoef: number, row: (i: number, out: Float64Array) => void, values: ArrayLike<number>, weights: ArrayLike<number>): Float64Array | undefined {
+  const xtwx = new Float64Array(nCoef * nCoef);
+  const xtwv = new Float64Array(nCoef);
+  const r = new Float64Array(nCoef);
+  for (let i = 0; i < values.length; i++) {
+    row(i, r);
+    for (let a = 0; a < nCoef; a++) {
+      xtwv[a] += weights[i] * r[a] * values[i];
+      for (let b = 0; b <= a; b++) xtwx[a * nCoef + b] += weights[i] * r[a] * r[b];
+    }
+  }
+  return solveSpd(xtwx, nCoef, xtwv, 1);
+}
+
+/**
  * Eigenvalues and eigenvectors of a symmetric matrix by cyclic Jacobi rotations (accurate to
  * machine precision for the small matrices here: features of a CG model, one per coordinate).
  * @param a [n, n] row-major, symmetric (the upper triangle is read).

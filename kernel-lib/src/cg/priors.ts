@@ -10,6 +10,8 @@
  *   in the data, so beads are kept apart where the data never go.
  * - `FourierDihedrals`: U(φ) = c0 + Σₙ aₙ cos nφ + bₙ sin nφ, least-squares fit to the data's
  *   −kT ln p(φ) histogram.
+ * - `FourierDihedralPairs`: the coupling terms of a 2-D Fourier series in two dihedrals (no fit
+ *   here: dihedral refinement sets them).
  *
  * Energies are functions of internal coordinates alone and are evaluated on the host in
  * float64 as one tfjs op each (geometryOp.ts): priors have no trainable parameters, so nothing
@@ -25,7 +27,7 @@ import type { EnergyTerm } from '../nn/energyModel.js';
 import type { JsonObject } from '../nn/params.js';
 import type { Pair, Quad, Triple } from './features.js';
 import { featureEnergy, type FeatureEnergyFn } from './geometryOp.js';
-import { solveSpd } from './linalg.js';
+import { weightedLeastSquares } from './linalg.js';
 import type { Coordinates } from './linearMap.js';
 
 /** Frames a harmonic fit needs at the least: below this a variance means nothing. */
@@ -273,22 +275,13 @@ export class Repulsion implements Prior {
  * @returns [c0, a1, b1, ...], or undefined when the angles cannot separate K harmonics.
  */
 export function fitFourierSeries(angles: readonly number[], values: readonly number[], weights: readonly number[], harmonics: number): number[] | undefined {
-  const nCoef = 2 * harmonics + 1;
-  const xtwx = new Float64Array(nCoef * nCoef);
-  const xtwv = new Float64Array(nCoef);
-  const row = new Float64Array(nCoef);
-  angles.forEach((phi, b) => {
+  const sol = weightedLeastSquares(2 * harmonics + 1, (b, row) => {
     row[0] = 1;
     for (let n = 1; n <= harmonics; n++) {
-      row[2 * n - 1] = Math.cos(n * phi);
-      row[2 * n] = Math.sin(n * phi);
+      row[2 * n - 1] = Math.cos(n * angles[b]);
+      row[2 * n] = Math.sin(n * angles[b]);
     }
-    for (let r = 0; r < nCoef; r++) {
-      xtwv[r] += weights[b] * row[r] * values[b];
-      for (let c = 0; c < nCoef; c++) xtwx[r * nCoef + c] += weights[b] * row[r] * row[c];
-    }
-  });
-  const sol = solveSpd(xtwx, nCoef, xtwv, 1);
+  }, values, weights);
   return sol && Array.from(sol);
 }
 
@@ -409,6 +402,105 @@ export class FourierDihedrals implements Prior {
   }
 }
 
+/** The 4K² coupling functions of {@link FourierDihedralPairs} at (φ, ψ), radians, written into `out`. */
+export function dihedralCouplingBasis(phi: number, psi: number, harmonics: number, out: Float64Array): Float64Array {
+  for (let m = 1; m <= harmonics; m++) {
+    const [cm, sm] = [Math.cos(m * phi), Math.sin(m * phi)];
+    for (let n = 1; n <= harmonics; n++) {
+      const [cn, sn] = [Math.cos(n * psi), Math.sin(n * psi)];
+      const o = 4 * ((m - 1) * harmonics + n - 1);
+      out[o] = cm * cn;
+      out[o + 1] = cm * sn;
+      out[o + 2] = sm * cn;
+      out[o + 3] = sm * sn;
+    }
+  }
+  return out;
+}
+
+/**
+ * Couplings of pairs of dihedrals (kJ/mol), the part of a 2-D Fourier series that no sum of 1-D
+ * series holds: U(φ, ψ) = Σₘ,ₙ₌₁ᴷ aₘₙ cos mφ cos nψ + bₘₙ cos mφ sin nψ + cₘₙ sin mφ cos nψ +
+ * dₘₙ sin mφ sin nψ. With {@link FourierDihedrals} on φ and ψ it makes a full 2-D correction map
+ * (as CMAP does for φ/ψ in all-atom force fields). Each tuple is the pair's two quadruples, eight
+ * bead indices; coefficients per pair are [a₁₁, b₁₁, c₁₁, d₁₁, a₁₂, …] (m outer, n inner).
+ */
+export class FourierDihedralPairs implements Prior {
+  readonly kind = 'fourier-dihedral-pairs';
+  readonly tuples: readonly (readonly number[])[];
+  readonly coefficients: readonly (readonly number[])[];
+  readonly harmonics: number;
+
+  constructor(pairs: readonly (readonly [Quad, Quad])[], coefficients: readonly (readonly number[])[]) {
+    if (!Array.isArray(pairs) || pairs.some((p) => !Array.isArray(p) || p.length !== 2)) throw new Error(`FourierDihedralPairs: expected a list of quadruple pairs [[i, j, k, l], [i', j', k', l']], got ${JSON.stringify(pairs)}`);
+    const tuples = pairs.map(([a, b]) => [...a, ...b]);
+    checkTuples(tuples, 8, undefined, 'FourierDihedralPairs');
+    if (!Array.isArray(coefficients) || coefficients.length !== pairs.length || !Array.isArray(coefficients[0])) throw new Error(`FourierDihedralPairs: expected one coefficient list per pair (${pairs.length}), got ${JSON.stringify(coefficients)}`);
+    const harmonics = Math.sqrt(coefficients[0].length / 4);
+    if (!Number.isInteger(harmonics) || harmonics < 1) throw new Error(`FourierDihedralPairs: expected 4K² coefficients per pair (K = 1, 2, …), got ${coefficients[0].length}`);
+    this.tuples = tuples;
+    this.coefficients = coefficients.map((c, k) => checkParams(c, coefficients[0].length, `coefficients[${k}]`, 'FourierDihedralPairs', false));
+    this.harmonics = harmonics;
+  }
+
+  /** The pairs as given: two quadruples each. */
+  get pairs(): [Quad, Quad][] {
+    return this.tuples.map((t) => [[t[0], t[1], t[2], t[3]], [t[4], t[5], t[6], t[7]]]);
+  }
+
+  /** U of pair `k` at (φ, ψ), radians, kJ/mol (float64, for plots and checks). */
+  value(k: number, phi: number, psi: number): number {
+    const basis = dihedralCouplingBasis(phi, psi, this.harmonics, new Float64Array(4 * this.harmonics ** 2));
+    return this.coefficients[k].reduce((u, c, i) => u + c * basis[i], 0);
+  }
+
+  /** [batch] kJ/mol from bead positions [batch, beads, 3] nm. */
+  energy(x: tf.Tensor3D): tf.Tensor1D {
+    checkBatch(x, this.tuples, 'FourierDihedralPairs');
+    const quads = this.pairs.flat();
+    const K = this.harmonics;
+    // Features are (cos, sin) of each dihedral; as for FourierDihedrals, ∂U/∂cos φ = −sin φ ∂U/∂φ
+    // and ∂U/∂sin φ = cos φ ∂U/∂φ on the unit circle.
+    return featureEnergy(x, { pairs: [], angles: [], dihedrals: quads }, (v, frames, size) => {
+      const energy = new Float64Array(frames);
+      const dEdv = new Float64Array(frames * size);
+      for (let f = 0; f < frames; f++) {
+        this.coefficients.forEach((c, p) => {
+          const o = f * size + 4 * p;
+          const [cosA, sinA, cosB, sinB] = [v[o], v[o + 1], v[o + 2], v[o + 3]];
+          const [phi, psi] = [Math.atan2(sinA, cosA), Math.atan2(sinB, cosB)];
+          let [u, dPhi, dPsi] = [0, 0, 0];
+          for (let m = 1; m <= K; m++) {
+            const [cm, sm] = [Math.cos(m * phi), Math.sin(m * phi)];
+            for (let n = 1; n <= K; n++) {
+              const [cn, sn] = [Math.cos(n * psi), Math.sin(n * psi)];
+              const i = 4 * ((m - 1) * K + n - 1);
+              const [a, b, cc, d] = [c[i], c[i + 1], c[i + 2], c[i + 3]];
+              u += a * cm * cn + b * cm * sn + cc * sm * cn + d * sm * sn;
+              dPhi += m * (-a * sm * cn - b * sm * sn + cc * cm * cn + d * cm * sn);
+              dPsi += n * (-a * cm * sn + b * cm * cn - cc * sm * sn + d * sm * cn);
+            }
+          }
+          energy[f] += u;
+          dEdv[o] += -sinA * dPhi;
+          dEdv[o + 1] += cosA * dPhi;
+          dEdv[o + 2] += -sinB * dPsi;
+          dEdv[o + 3] += cosB * dPsi;
+        });
+      }
+      return { energy, dEdv };
+    });
+  }
+
+  parameters(): Record<string, tf.Variable> {
+    return {};
+  }
+
+  config(): JsonObject {
+    return { pairs: this.pairs.map(([a, b]) => [[...a], [...b]]), coefficients: this.coefficients.map((c) => [...c]) };
+  }
+}
+
 /**
  * Pairs of beads at least `minSeparation` bonds apart along `bonds` (and pairs in different
  * connected pieces): the non-bonded pairs a repulsion prior acts on. The default 3 leaves out
@@ -477,6 +569,8 @@ export function priorFromConfig(kind: string, config: JsonObject): Prior | undef
       return new Repulsion(c.pairs, c.sigma, c.exponent);
     case 'fourier-dihedrals':
       return new FourierDihedrals(c.quads, c.coefficients);
+    case 'fourier-dihedral-pairs':
+      return new FourierDihedralPairs(c.pairs, c.coefficients);
     default:
       return undefined;
   }

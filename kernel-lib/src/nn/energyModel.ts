@@ -111,7 +111,7 @@ function termFromConfig(kind: string, config: JsonObject, where: string): Energy
   } catch (e) {
     throw new Error(`${where}: ${(e as Error).message}`);
   }
-  throw new Error(`${where}: unknown term kind '${kind}': expected harmonic-bonds, harmonic-angles, repulsion, fourier-dihedrals or ${[...TERM_KINDS.keys()].join(', ')}`);
+  throw new Error(`${where}: unknown term kind '${kind}': expected harmonic-bonds, harmonic-angles, repulsion, fourier-dihedrals, fourier-dihedral-pairs or ${[...TERM_KINDS.keys()].join(', ')}`);
 }
 
 /** Energies and forces of a batch. */

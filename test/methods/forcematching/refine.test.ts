@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FourierDihedrals, HarmonicAngles, HarmonicBonds } from 'cglab/cg/priors';
-import { simulateReplicas } from 'cglab/md/replicas';
+import { FourierDihedralPairs, FourierDihedrals, HarmonicAngles, HarmonicBonds } from 'cglab/cg/priors';
+import { replicaFrames, simulateReplicas } from 'cglab/md/replicas';
+import { dihedrals } from 'cglab/analysis/geometry';
 import { reweightedCorrection, refineDihedrals } from 'cglab/methods/forcematching/refine';
-import { histogram1d } from 'cglab/analysis/fes';
+import { histogram1d, histogram2d } from 'cglab/analysis/fes';
 import { Random } from 'cglab/md/random';
 import { EnergyModel } from 'cglab/nn/energyModel';
 import { initBackend } from 'cglab/backend/select';
@@ -49,7 +50,40 @@ test('dihedral refinement recovers the torsion a model lacks, to within sampling
   await assert.rejects(refineDihedrals(res.model, [quad], { reference, masses, temperature: T }), /already has a dihedral-correction term/);
   // Runs too short to fill the histogram: a clear error, not a wild correction.
   await assert.rejects(refineDihedrals(bare, [quad], { reference, masses, temperature: T, replicas: 2, ps: 0.3, skipPs: 0.1, saveEveryPs: 0.1 }),
-    /round 0, dihedral \(0, 1, 2, 3\): the reference and the CG run share \d+ histogram bins, too few for 3 harmonics; run longer or use fewer harmonics/);
+    /round 0, dihedral \(0, 1, 2, 3\): the reference and the CG run share \d+ histogram bins, too few for 7 coefficients; run longer or use fewer harmonics/);
+});
+
+// A 5-bead chain whose torsional energy couples its two dihedrals: U(φ, ψ) = U₁(φ) + U₂(ψ) +
+// U₁₂(φ, ψ). As above, the joint distribution of (φ, ψ) is exactly ∝ exp(−U/kT), so one round
+// from a torsion-free model must recover all of U up to a constant, couplings included.
+test('dihedral refinement recovers coupled torsions, pairing consecutive dihedrals by default', async () => {
+  await initBackend();
+  const quads = [[0, 1, 2, 3], [1, 2, 3, 4]] as const;
+  const chainBonds = new HarmonicBonds([[0, 1], [1, 2], [2, 3], [3, 4]], [0.15, 0.15, 0.15, 0.15], [2e4, 2e4, 2e4, 2e4]);
+  const chainAngles = new HarmonicAngles([[0, 1, 2], [1, 2, 3], [2, 3, 4]], [1.9, 1.9, 1.9], [300, 300, 300]);
+  const torsions = new FourierDihedrals(quads, [[0, 2, 1, 0, 0, 1, 0], [0, -1, 2, 1, 0, 0, 0]]);
+  const coupling = new FourierDihedralPairs([quads], [[1.5, 0, 0, 2, 0, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]);
+  const truth = new EnergyModel(5, { bonds: chainBonds, angles: chainAngles, torsions, coupling });
+  const chainMasses = new Float64Array(5).fill(12);
+  const chainStart = Float32Array.of(0, 0, 0, 0.15, 0, 0, 0.2, 0.14, 0, 0.35, 0.14, 0.02, 0.4, 0.28, 0.06);
+  const ref = await simulateReplicas(truth.asPotential('truth'), { starts: chainStart, replicas: 100, masses: chainMasses, temperature: T, dt: 0.002, ps: 12, saveEveryPs: 0.1, seed: 4 });
+  const reference = replicaFrames(ref, 20);
+  const bare = new EnergyModel(5, { bonds: chainBonds, angles: chainAngles });
+  const res = await refineDihedrals(bare, quads, { reference, masses: chainMasses, temperature: T, iterations: 1, replicas: 100, ps: 12, skipPs: 2, saveEveryPs: 0.1, seed: 6 });
+  assert.deepEqual(Object.keys(res.model.terms), ['bonds', 'angles', 'dihedral-correction', 'dihedral-pair-correction']);
+  assert.deepEqual(res.pairCorrection?.pairs, [quads.map((q) => [...q])]);
+  const [before, after] = res.pairDivergence.map((d) => d[0]);
+  assert.ok(before > 0.2 && after < before / 5, `KL of the pair's 2-D histogram: ${before} before, ${after} after`);
+  // The whole correction against the true torsional energy over the reference's frames, up to a
+  // constant: ~10,000 correlated frames spread over a 24 × 24 histogram leave ~0.5 kJ/mol of noise.
+  const [phi, psi] = quads.map((q) => dihedrals(reference, 5, q));
+  const diff = Array.from(phi, (p, i) => res.correction.value(0, p) + res.correction.value(1, psi[i]) + res.pairCorrection!.value(0, p, psi[i])
+    - (torsions.value(0, p) + torsions.value(1, psi[i]) + coupling.value(0, p, psi[i])));
+  const mean = diff.reduce((s, d) => s + d, 0) / diff.length;
+  const rms = Math.sqrt(diff.reduce((s, d) => s + (d - mean) ** 2, 0) / diff.length);
+  assert.ok(rms < 0.6, `rms difference from the true torsional energy over the reference frames: ${rms} kJ/mol`);
+  await assert.rejects(refineDihedrals(res.model, quads, { reference, masses: chainMasses, temperature: T, pairs: [] }), /already has a dihedral-correction term/);
+  await assert.rejects(refineDihedrals(bare, quads, { reference, masses: chainMasses, temperature: T, pairs: [[0, 2]] }), /pair \[0, 2\] must name two different dihedrals by their index in quads \(0 to 1\)/);
 });
 
 // Two dihedrals that change together, like alanine dipeptide's φ and ψ between its αR and β
@@ -107,4 +141,59 @@ test('the reweighted correction recovers biases on correlated dihedrals, where o
   const before = Math.log(ratio(run[0], run[1]) / target);
   const gain = (before - Math.log(ratio(run[0], run[1], plain) / target)) / before;
   assert.ok(gain > 1.5, `one plain IBI step moves ln(A/B) by ${gain} times the error`);
+});
+
+// Four basins at φ ∈ {−1.2, −2.4} × ψ ∈ {−0.7, 2.4}, and a reference that differs from them by a
+// coupling as well: marginals cannot say how much of the population sits on the diagonal
+// (A: φ ≈ −1.2 with ψ ≈ −0.7, or φ ≈ −2.4 with ψ ≈ 2.4); the pair's 2-D histogram can.
+test('pair couplings recover a bias on the joint distribution of two dihedrals, which marginals cannot', () => {
+  const rng = new Random(12);
+  const wrap = (a: number): number => a - 2 * Math.PI * Math.round(a / (2 * Math.PI));
+  const draw = (n: number): [Float64Array, Float64Array] => {
+    const [phi, psi] = [new Float64Array(n), new Float64Array(n)];
+    for (let i = 0; i < n; i++) {
+      phi[i] = wrap((rng.uniform() < 0.5 ? -1.2 : -2.4) + 0.35 * rng.normal());
+      psi[i] = wrap((rng.uniform() < 0.5 ? -0.7 : 2.4) + 0.35 * rng.normal());
+    }
+    return [phi, psi];
+  };
+  const kTValue = 2.494;
+  const coupling = new FourierDihedralPairs([[[0, 1, 2, 3], [1, 2, 3, 4]]], [[1, 0, 0, 2.5, 0, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]);
+  const bias = (phi: number, psi: number): number => 1.5 * Math.sin(phi) + Math.cos(psi) + coupling.value(0, phi, psi);
+  const run = draw(100_000);
+  const pool = draw(400_000);
+  const keep = pool[0].map((phi, i) => (rng.uniform() < Math.exp(-(bias(phi, pool[1][i]) + 6) / kTValue) ? 1 : 0));
+  const reference = pool.map((a) => a.filter((_, i) => keep[i] === 1));
+  const [grid, pairGrid] = [{ min: -Math.PI, max: Math.PI, bins: 36 }, { min: -Math.PI, max: Math.PI, bins: 24 }];
+  const o = {
+    quads: [[0, 1, 2, 3], [1, 2, 3, 4]] as const, round: 0, kT: kTValue, harmonics: 3, bins: 36,
+    refPairCounts: [histogram2d(reference[0], reference[1], pairGrid, pairGrid)],
+  };
+  const refCounts = reference.map((a) => histogram1d(a, grid));
+  const diagonal = (phi: Float64Array, psi: Float64Array, w?: (i: number) => number): number => {
+    let [on, all] = [0, 0];
+    phi.forEach((p, i) => {
+      const weight = w ? w(i) : 1;
+      all += weight;
+      if ((p > -1.8) === (psi[i] < 0.85)) on += weight;
+    });
+    return on / all;
+  };
+  const target = diagonal(reference[0], reference[1]);
+  const series = (c: number[], a: number): number => c[0] + [1, 2, 3].reduce((s, n) => s + c[2 * n - 1] * Math.cos(n * a) + c[2 * n] * Math.sin(n * a), 0);
+  const correctionAt = (res: ReturnType<typeof reweightedCorrection>, i: number): number => series(res.delta[0], run[0][i]) + series(res.delta[1], run[1][i])
+    + (res.pairDelta.length > 0 ? new FourierDihedralPairs([[[0, 1, 2, 3], [1, 2, 3, 4]]], res.pairDelta).value(0, run[0][i], run[1][i]) : 0);
+  const withPair = reweightedCorrection(run, refCounts, { ...o, pairs: [[0, 1]] });
+  assert.equal(withPair.pairDelta[0].length, 16);
+  // The whole correction against the whole bias, up to a constant, over the run's frames (0.15 kJ/mol as above).
+  const diff = Array.from(run[0], (phi, i) => correctionAt(withPair, i) - bias(phi, run[1][i]));
+  const mean = diff.reduce((s, d) => s + d, 0) / diff.length;
+  const rms = Math.sqrt(diff.reduce((s, d) => s + (d - mean) ** 2, 0) / diff.length);
+  assert.ok(rms < 0.15, `rms difference from the bias ${rms} kJ/mol after ${withPair.sweeps} sweeps`);
+  const reweighted = diagonal(run[0], run[1], (i) => Math.exp(-correctionAt(withPair, i) / kTValue));
+  assert.ok(Math.abs(reweighted - target) < 0.01, `diagonal population ${reweighted} with the pair, reference ${target}`);
+  const marginalsOnly = reweightedCorrection(run, refCounts, o);
+  const missed = diagonal(run[0], run[1], (i) => Math.exp(-correctionAt(marginalsOnly, i) / kTValue));
+  assert.ok(Math.abs(missed - target) > 0.04, `diagonal population ${missed} from the marginals alone, reference ${target}`);
+  assert.throws(() => reweightedCorrection(run, refCounts, { ...o, pairs: [[0, 1]], refPairCounts: [] }), /1 pairs need as many reference pair histograms, got 0/);
 });

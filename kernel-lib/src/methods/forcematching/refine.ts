@@ -1,10 +1,11 @@
 /**
- * Dihedral refinement after force matching: iterative Boltzmann inversion (IBI) of the
- * dihedral marginals. Simulate the CG model, compare each dihedral's histogram with the
- * reference's, and add to a correction term the ΔU — a Fourier series per dihedral — under which
- * the run, reweighted by exp(−ΔU/kT), reproduces every reference marginal
+ * Dihedral refinement after force matching: iterative Boltzmann inversion (IBI) of the dihedral
+ * distributions. Simulate the CG model, compare each dihedral's histogram — and the 2-D
+ * histogram of each pair of coupled dihedrals, such as a backbone's φ and ψ — with the
+ * reference's, and add to a correction the ΔU (Fourier series per dihedral, 2-D couplings per
+ * pair) under which the run, reweighted by exp(−ΔU/kT), reproduces them
  * ({@link reweightedCorrection}); repeat. This is relative-entropy minimisation restricted to the
- * dihedral terms: at its fixed point the CG model reproduces every refined dihedral's distribution.
+ * dihedral terms: at its fixed point the CG model reproduces every refined distribution.
  *
  * Why force matching needs it: the mean force is pinned down only where data are dense. Between
  * the αR and β basins of alanine dipeptide (ψ ≈ 60°–110°) 100 ns give a few hundred frames per
@@ -14,8 +15,9 @@
  */
 import { dihedrals } from '../../analysis/geometry.js';
 import { klDivergenceCommon } from '../../analysis/divergence.js';
-import { histogram1d } from '../../analysis/fes.js';
-import { FourierDihedrals, fitFourierSeries } from '../../cg/priors.js';
+import { histogram1d, histogram2d } from '../../analysis/fes.js';
+import { dihedralCouplingBasis, FourierDihedralPairs, FourierDihedrals } from '../../cg/priors.js';
+import { weightedLeastSquares } from '../../cg/linalg.js';
 import type { Quad } from '../../cg/features.js';
 import type { Coordinates } from '../../cg/linearMap.js';
 import { replicaFrames, simulateReplicas } from '../../md/replicas.js';
@@ -50,6 +52,16 @@ export interface RefineOptions {
   harmonics?: number;
   /** Histogram bins over (−π, π]; default 36. */
   bins?: number;
+  /**
+   * Pairs of dihedrals (indices into `quads`) whose joint distribution is corrected too, by
+   * {@link FourierDihedralPairs} couplings: default, every two consecutive quads that share three
+   * beads (a backbone's φ and ψ); [] for the marginals alone.
+   */
+  pairs?: readonly (readonly [number, number])[];
+  /** Harmonics K of the pair couplings; default 2. */
+  pairHarmonics?: number;
+  /** Bins per dihedral of the pair histograms; default 24. */
+  pairBins?: number;
   /** Seed of the CG runs (round k uses seed + k); default 1. */
   seed?: number;
   /** Called after every CG run with the round (0 = the model as given) and the dihedrals sampled, radians. */
@@ -58,11 +70,17 @@ export interface RefineOptions {
 
 /** What refinement returns. */
 export interface Refined {
-  /** The model with the correction as its term `dihedral-correction` (a FourierDihedrals prior, saved with the model). */
+  /**
+   * The model with the correction as its terms `dihedral-correction` (a FourierDihedrals prior)
+   * and, with pairs, `dihedral-pair-correction` (FourierDihedralPairs), saved with the model.
+   */
   model: EnergyModel;
   correction: FourierDihedrals;
+  pairCorrection?: FourierDihedralPairs;
   /** Per round (0 = before any correction), per dihedral: KL(ref‖CG) of the marginal histograms over bins both populate, nats. */
   divergence: number[][];
+  /** Per round, per pair: KL(ref‖CG) of the pair's 2-D histograms over bins both populate, nats. */
+  pairDivergence: number[][];
   /** Per correction round: Gauss–Seidel sweeps of {@link reweightedCorrection} and the effective fraction of the run's frames after reweighting. */
   reweighting: { sweeps: number; effectiveFraction: number }[];
 }
@@ -70,11 +88,20 @@ export interface Refined {
 /**
  * Refine `model`'s dihedral distributions for `quads` against `reference` (see the module note).
  * The returned model shares the given model's terms; only the correction is new.
- * @throws Error when the model already has a term named `dihedral-correction`, when a CG run is
- *   unstable, or when a round's histograms share too few bins to fit the correction.
+ * @throws Error when the model already has a dihedral-correction or dihedral-pair-correction term,
+ *   when a pair names a dihedral `quads` lacks, when a CG run is unstable, or when a round's
+ *   histograms share too few bins to fit the correction.
  */
 export async function refineDihedrals(model: EnergyModel, quads: readonly Quad[], o: RefineOptions): Promise<Refined> {
-  if ('dihedral-correction' in model.terms) throw new Error('refineDihedrals: the model already has a dihedral-correction term; refine the model it was made from');
+  for (const term of ['dihedral-correction', 'dihedral-pair-correction']) {
+    if (term in model.terms) throw new Error(`refineDihedrals: the model already has a ${term} term; refine the model it was made from`);
+  }
+  const pairs = o.pairs ?? quads.slice(1).flatMap((q, k) => (q.slice(0, 3).every((b, i) => b === quads[k][i + 1]) ? [[k, k + 1] as const] : []));
+  for (const pair of pairs) {
+    if (pair.length !== 2 || pair.some((k) => !Number.isInteger(k) || k < 0 || k >= quads.length) || pair[0] === pair[1]) throw new Error(`refineDihedrals: pair [${pair.join(', ')}] must name two different dihedrals by their index in quads (0 to ${quads.length - 1})`);
+  }
+  const [pairHarmonics, pairBins] = [o.pairHarmonics ?? 2, o.pairBins ?? 24];
+  const pairGrid = { min: -Math.PI, max: Math.PI, bins: pairBins };
   const n = model.nBeads;
   const iterations = o.iterations ?? 2;
   const replicas = o.replicas ?? 100;
@@ -82,13 +109,17 @@ export async function refineDihedrals(model: EnergyModel, quads: readonly Quad[]
   const harmonics = o.harmonics ?? 3;
   const grid = { min: -Math.PI, max: Math.PI, bins: o.bins ?? 36 };
   if (!(skipPs < ps)) throw new Error(`refineDihedrals: skipPs (${skipPs}) must be shorter than ps (${ps})`);
-  const width = (2 * Math.PI) / grid.bins;
-  const refCounts = quads.map((q) => histogram1d(dihedrals(o.reference, n, q), grid));
+  const refAngles = quads.map((q) => dihedrals(o.reference, n, q));
+  const refCounts = refAngles.map((a) => histogram1d(a, grid));
+  const refPairCounts = pairs.map(([a, b]) => histogram2d(refAngles[a], refAngles[b], pairGrid, pairGrid));
   const kTValue = kT(o.temperature);
   let coefficients = quads.map(() => new Array<number>(2 * harmonics + 1).fill(0));
   let current = model;
+  let pairCoefficients = pairs.map(() => new Array<number>(4 * pairHarmonics ** 2).fill(0));
   let correction = new FourierDihedrals(quads, coefficients);
+  let pairCorrection: FourierDihedralPairs | undefined;
   const divergence: number[][] = [];
+  const pairDivergence: number[][] = [];
   const reweighting: Refined['reweighting'] = [];
   for (let round = 0; ; round++) {
     const sim = await simulateReplicas(current.asPotential(`refinement round ${round}`), {
@@ -99,14 +130,17 @@ export async function refineDihedrals(model: EnergyModel, quads: readonly Quad[]
     o.onRound?.(round, sampled);
     const cgCounts = sampled.map((a) => histogram1d(a, grid));
     divergence.push(quads.map((_, k) => klDivergenceCommon(refCounts[k], cgCounts[k]).kl));
+    pairDivergence.push(pairs.map(([a, b], p) => klDivergenceCommon(refPairCounts[p], histogram2d(sampled[a], sampled[b], pairGrid, pairGrid)).kl));
     if (round === iterations) break;
-    const step = reweightedCorrection(sampled, refCounts, { quads, round, kT: kTValue, harmonics, bins: grid.bins });
+    const step = reweightedCorrection(sampled, refCounts, { quads, round, kT: kTValue, harmonics, bins: grid.bins, pairs, refPairCounts, pairHarmonics, pairBins });
     reweighting.push({ sweeps: step.sweeps, effectiveFraction: step.effectiveFraction });
     coefficients = coefficients.map((c, k) => c.map((v, i) => v + step.delta[k][i]));
+    pairCoefficients = pairCoefficients.map((c, p) => c.map((v, i) => v + step.pairDelta[p][i]));
     correction = new FourierDihedrals(quads, coefficients);
-    current = new EnergyModel(n, { ...model.terms, 'dihedral-correction': correction });
+    pairCorrection = pairs.length > 0 ? new FourierDihedralPairs(pairs.map(([a, b]) => [quads[a], quads[b]]), pairCoefficients) : undefined;
+    current = new EnergyModel(n, { ...model.terms, 'dihedral-correction': correction, ...(pairCorrection ? { 'dihedral-pair-correction': pairCorrection } : {}) });
   }
-  return { model: current, correction, divergence, reweighting };
+  return { model: current, correction, ...(pairCorrection ? { pairCorrection } : {}), divergence, pairDivergence, reweighting };
 }
 
 /** What {@link reweightedCorrection} needs besides the samples. */
@@ -121,39 +155,137 @@ export interface ReweightOptions {
   harmonics: number;
   /** Histogram bins over (−π, π], as for `refCounts`. */
   bins: number;
+  /** Pairs of dihedrals (indices into `sampled`) whose joint distribution is matched too; default none. */
+  pairs?: readonly (readonly [number, number])[];
+  /** Reference 2-D histograms of the pairs, `pairBins`² each, first dihedral outer. */
+  refPairCounts?: readonly Float64Array[];
+  /** Harmonics K of the pair couplings (4K² coefficients per pair); default 2. */
+  pairHarmonics?: number;
+  /** Bins per dihedral of the pair histograms; default 24. */
+  pairBins?: number;
   /** Most Gauss–Seidel sweeps; default 200. */
   maxSweeps?: number;
   /** Converged when no sweep changes the correction by more than this at a shared bin, in units of kT; default 0.002. */
   tolerance?: number;
 }
 
+/** One block of the correction: its basis functions, and the log ratio of reweighted to reference histograms at the bins both populate. */
+interface Block {
+  nCoef: number;
+  /** Basis functions of the block at the block's angles into `out`; the first is the constant. */
+  basis: (angles: readonly number[], out: Float64Array) => void;
+  /** The block's angles at frame i. */
+  at: (i: number) => number[];
+  /** Bin centres (angles) and log ratios with their fit weights, from the current weights. */
+  compare: (weights: Float64Array, squares: Float64Array) => { centres: number[][]; values: number[]; fitWeights: number[] };
+  /** Add a fitted step to the correction's coefficients. */
+  add: (step: Float64Array) => void;
+  label: string;
+}
+
 /**
- * The correction ΔU — one Fourier series per dihedral, kJ/mol — under which the sampled frames
- * reproduce every reference marginal, found without new simulations: a potential of the dihedrals
- * alone changes their joint distribution by exactly exp(−ΔU/kT), so the run is reweighted instead.
- * Each sweep adds, dihedral by dihedral, kT ln(p_w(φ)/p_ref(φ)) of the reweighted histogram,
- * fitted as in plain IBI (weighted by the inverse variance of the log ratio, with the bin's
- * effective sample count). Correcting every marginal at once from the same run (plain IBI) counts
- * twice what correlated dihedrals share — alanine dipeptide's αR and β basins differ in φ and ψ
- * both — and overshoots; sweeping against the reweighted run does not.
+ * The correction ΔU — a Fourier series per dihedral, kJ/mol, and optionally the couplings of
+ * pairs of dihedrals — under which the sampled frames reproduce every reference marginal (and
+ * pair histogram), found without new simulations: a potential of the dihedrals alone changes
+ * their joint distribution by exactly exp(−ΔU/kT), so the run is reweighted instead. Each sweep
+ * goes through the blocks (each pair's couplings, with the series of its dihedrals that no earlier
+ * pair holds, on its 2-D histogram; each dihedral in no pair, its series on its marginal) and adds the block's fit to kT ln(p_w/p_ref) of
+ * its reweighted histogram, weighted by the inverse variance of the log ratio (with the bin's
+ * effective sample count). Correcting every marginal at once
+ * from the same run (plain IBI) counts twice what correlated dihedrals share — alanine
+ * dipeptide's αR and β basins differ in φ and ψ both — and overshoots; sweeping against the
+ * reweighted run does not. Marginals alone do not fix how two dihedrals go together (which
+ * basin-population ratios depend on): the pair couplings do.
  * @param sampled per dihedral, the CG run's angles (radians), all of the same frames.
  * @param refCounts per dihedral, the reference's histogram over (−π, π] in `o.bins` bins.
- * @returns the increment of each series' coefficients [c0, a1, b1, ...], the sweeps run, and the
- *   effective fraction of frames, (Σw)²/(N Σw²): far below 1, the run cannot say much about the
- *   corrected model, and another round is needed.
- * @throws Error when a dihedral's reweighted histogram and the reference share fewer than two bins
+ * @returns the increments of each series' coefficients [c0, a1, b1, ...] and of each pair's
+ *   couplings (as {@link FourierDihedralPairs}), the sweeps run, and the effective fraction of
+ *   frames, (Σw)²/(N Σw²): far below 1, the run cannot say much about the corrected model, and
+ *   another round is needed.
+ * @throws Error when a block's reweighted histogram and the reference share fewer than two bins
  *   per coefficient.
  */
 export function reweightedCorrection(sampled: readonly Float64Array[], refCounts: readonly Float64Array[], o: ReweightOptions): {
-  delta: number[][]; sweeps: number; effectiveFraction: number;
+  delta: number[][]; pairDelta: number[][]; sweeps: number; effectiveFraction: number;
 } {
   const { harmonics, bins, kT: kTValue } = o;
+  const pairs = o.pairs ?? [];
+  const [pairHarmonics, pairBins] = [o.pairHarmonics ?? 2, o.pairBins ?? 24];
+  if (pairs.length > 0 && o.refPairCounts?.length !== pairs.length) throw new Error(`reweightedCorrection: ${pairs.length} pairs need as many reference pair histograms, got ${o.refPairCounts?.length ?? 0}`);
   const frames = sampled[0].length;
   const grid = { min: -Math.PI, max: Math.PI, bins };
-  const width = (2 * Math.PI) / bins;
-  const nCoef = 2 * harmonics + 1;
-  const delta = sampled.map(() => new Array<number>(nCoef).fill(0));
-  // Reduced bias of every frame, Σₖ ΔUₖ(φₖ)/kT, kept up to date as the series change.
+  const pairGrid = { min: -Math.PI, max: Math.PI, bins: pairBins };
+  const centre = (g: typeof grid, b: number): number => g.min + ((b + 0.5) * (g.max - g.min)) / g.bins;
+  // Log ratios at the bins both histograms populate, with the inverse variance of each as its
+  // weight (the bin's effective sample count, (Σw)²/Σw², standing for n_CG of an unweighted run).
+  const logRatios = (ref: Float64Array, counts: Float64Array, countSquares: Float64Array, centreOf: (b: number) => number[]) => {
+    const [sr, sc] = [ref, counts].map((h) => h.reduce((a, b) => a + b, 0));
+    const out = { centres: [] as number[][], values: [] as number[], fitWeights: [] as number[] };
+    counts.forEach((nc, b) => {
+      const nr = ref[b];
+      if (nr === 0 || nc === 0) return;
+      out.centres.push(centreOf(b));
+      out.values.push(kTValue * Math.log(nc / sc / (nr / sr)));
+      out.fitWeights.push(1 / (1 / nr + countSquares[b] / (nc * nc)));
+    });
+    return out;
+  };
+  const fourier = (phi: number, out: Float64Array, from: number): void => {
+    for (let n = 1; n <= harmonics; n++) {
+      out[from + 2 * n - 2] = Math.cos(n * phi);
+      out[from + 2 * n - 1] = Math.sin(n * phi);
+    }
+  };
+  const series = 2 * harmonics;
+  const delta = sampled.map(() => new Array<number>(series + 1).fill(0));
+  const pairDelta = pairs.map(() => new Array<number>(4 * pairHarmonics ** 2).fill(0));
+  // target[at + i] += step[from + i] for i < count.
+  const addTo = (target: number[], at: number, step: Float64Array, from: number, count: number): void => {
+    for (let i = 0; i < count; i++) target[at + i] += step[from + i];
+  };
+  // Every coefficient belongs to one block, so that the sweeps share a fixed point: a dihedral's
+  // series is fitted with the first pair that holds it (the 2-D histogram carries its marginal),
+  // else against its own marginal.
+  const owner = new Array<number>(sampled.length).fill(-1);
+  pairs.forEach((pair, p) => pair.forEach((k) => {
+    if (owner[k] < 0) owner[k] = p;
+  }));
+  const blocks: Block[] = [
+    ...sampled.flatMap((angles, k): Block[] => (owner[k] >= 0 ? [] : [{
+      nCoef: series + 1,
+      basis: ([phi], out) => {
+        out[0] = 1;
+        fourier(phi, out, 1);
+      },
+      at: (i) => [angles[i]],
+      compare: (w, w2) => logRatios(refCounts[k], histogram1d(angles, grid, w), histogram1d(angles, grid, w2), (b) => [centre(grid, b)]),
+      add: (step) => addTo(delta[k], 0, step, 0, series + 1),
+      label: `dihedral (${o.quads[k].join(', ')})`,
+    }])),
+    ...pairs.map(([a, b], p): Block => {
+      const [ownsA, ownsB] = [owner[a] === p, owner[b] === p];
+      const couplingsFrom = 1 + (ownsA ? series : 0) + (ownsB ? series : 0);
+      return {
+        nCoef: couplingsFrom + 4 * pairHarmonics ** 2,
+        basis: ([phi, psi], out) => {
+          out[0] = 1;
+          if (ownsA) fourier(phi, out, 1);
+          if (ownsB) fourier(psi, out, couplingsFrom - series);
+          dihedralCouplingBasis(phi, psi, pairHarmonics, out.subarray(couplingsFrom));
+        },
+        at: (i) => [sampled[a][i], sampled[b][i]],
+        compare: (w, w2) => logRatios(o.refPairCounts![p], histogram2d(sampled[a], sampled[b], pairGrid, pairGrid, w), histogram2d(sampled[a], sampled[b], pairGrid, pairGrid, w2),
+          (bin) => [centre(pairGrid, Math.floor(bin / pairBins)), centre(pairGrid, bin % pairBins)]),
+        add: (step) => {
+          if (ownsA) addTo(delta[a], 1, step, 1, series);
+          if (ownsB) addTo(delta[b], 1, step, couplingsFrom - series, series);
+          addTo(pairDelta[p], 0, step, couplingsFrom, pairDelta[p].length);
+        },
+        label: `dihedral pair (${o.quads[a].join(', ')}) × (${o.quads[b].join(', ')})`,
+      };
+    }),
+  ];
+  // Reduced bias of every frame, ΔU/kT, kept up to date as the blocks change.
   const bias = new Float64Array(frames);
   const weights = new Float64Array(frames);
   const squares = new Float64Array(frames);
@@ -165,42 +297,37 @@ export function reweightedCorrection(sampled: readonly Float64Array[], refCounts
       squares[i] = weights[i] * weights[i];
     }
   };
-  const series = (c: readonly number[], phi: number): number => {
-    let v = c[0];
-    for (let n = 1; n <= harmonics; n++) v += c[2 * n - 1] * Math.cos(n * phi) + c[2 * n] * Math.sin(n * phi);
-    return v;
-  };
   const maxSweeps = o.maxSweeps ?? 200;
   const tolerance = (o.tolerance ?? 0.002) * kTValue;
   let sweeps = 0;
   for (let largest = Infinity; largest > tolerance && sweeps < maxSweeps; sweeps++) {
     largest = 0;
-    sampled.forEach((angles, k) => {
+    for (const block of blocks) {
       updateWeights();
-      const counts = histogram1d(angles, grid, weights);
-      const countSquares = histogram1d(angles, grid, squares);
-      const [sr, sc] = [refCounts[k], counts].map((h) => h.reduce((a, b) => a + b, 0));
-      const centres: number[] = [];
-      const values: number[] = [];
-      const fitWeights: number[] = [];
-      for (let b = 0; b < bins; b++) {
-        const [nr, nc] = [refCounts[k][b], counts[b]];
-        if (nr === 0 || nc === 0) continue;
-        centres.push(-Math.PI + (b + 0.5) * width);
-        values.push(kTValue * Math.log(nc / sc / (nr / sr)));
-        // The bin's effective sample count, (Σw)²/Σw², stands for n_CG of an unweighted run.
-        fitWeights.push(1 / (1 / nr + countSquares[b] / (nc * nc)));
-      }
+      const { centres, values, fitWeights } = block.compare(weights, squares);
       // Fewer than two shared bins per coefficient leave the series free to swing where neither
       // run has samples: refuse rather than add a wild correction.
-      const step = centres.length >= 2 * nCoef ? fitFourierSeries(centres, values, fitWeights, harmonics) : undefined;
-      if (!step) throw new Error(`refineDihedrals: round ${o.round}, dihedral (${o.quads[k].join(', ')}): the reference and the CG run share ${centres.length} histogram bins, too few for ${harmonics} harmonics; run longer or use fewer harmonics`);
-      for (const phi of centres) largest = Math.max(largest, Math.abs(series(step, phi) - step[0]));
-      delta[k] = delta[k].map((v, i) => v + step[i]);
-      for (let i = 0; i < frames; i++) bias[i] += (series(step, angles[i]) - step[0]) / kTValue;
-    });
+      const step = centres.length >= 2 * block.nCoef ? weightedLeastSquares(block.nCoef, (i, row) => block.basis(centres[i], row), values, fitWeights) : undefined;
+      if (!step) throw new Error(`refineDihedrals: round ${o.round}, ${block.label}: the reference and the CG run share ${centres.length} histogram bins, too few for ${block.nCoef} coefficients; run longer or use fewer harmonics`);
+      // The constant (the first coefficient of every block) changes no weight.
+      const row = new Float64Array(block.nCoef);
+      const change = (angles: readonly number[]): number => {
+        block.basis(angles, row);
+        let v = 0;
+        for (let c = 1; c < block.nCoef; c++) v += step[c] * row[c];
+        return v;
+      };
+      for (const c of centres) largest = Math.max(largest, Math.abs(change(c)));
+      block.add(step);
+      for (let i = 0; i < frames; i++) bias[i] += change(block.at(i)) / kTValue;
+    }
   }
   updateWeights();
   const [sum, sumSquares] = [weights, squares].map((w) => w.reduce((a, b) => a + b, 0));
-  return { delta, sweeps, effectiveFraction: (sum * sum) / (frames * sumSquares) };
+  return {
+    delta,
+    pairDelta,
+    sweeps,
+    effectiveFraction: (sum * sum) / (frames * sumSquares),
+  };
 }
