@@ -21,6 +21,29 @@ const angles = new HarmonicAngles([[0, 1, 2], [1, 2, 3]], [1.9, 1.9], [300, 300]
 const masses = new Float64Array(4).fill(12);
 const start = Float32Array.of(0, 0, 0, 0.15, 0, 0, 0.2, 0.14, 0, 0.35, 0.14, 0.02);
 
+/** Angle wrapped into (−π, π]. */
+const wrap = (a: number): number => a - 2 * Math.PI * Math.round(a / (2 * Math.PI));
+
+/** n (φ, ψ) pairs, each Gaussian (0.35 rad) about the basin centre `centre` picks. */
+function drawBasins(rng: Random, n: number, centre: () => [number, number]): [Float64Array, Float64Array] {
+  const [phi, psi] = [new Float64Array(n), new Float64Array(n)];
+  for (let i = 0; i < n; i++) {
+    const [cPhi, cPsi] = centre();
+    phi[i] = wrap(cPhi + 0.35 * rng.normal());
+    psi[i] = wrap(cPsi + 0.35 * rng.normal());
+  }
+  return [phi, psi];
+}
+
+/** Root mean square of `diff` about its mean (energies equal up to a constant). */
+function rmsAboutMean(diff: number[]): number {
+  const mean = diff.reduce((s, d) => s + d, 0) / diff.length;
+  return Math.sqrt(diff.reduce((s, d) => s + (d - mean) ** 2, 0) / diff.length);
+}
+
+/** A Fourier series [c0, a1, b1, …] with 3 harmonics at angle a. */
+const series3 = (c: number[], a: number): number => c[0] + [1, 2, 3].reduce((s, n) => s + c[2 * n - 1] * Math.cos(n * a) + c[2 * n] * Math.sin(n * a), 0);
+
 test('dihedral refinement recovers the torsion a model lacks, to within sampling noise', async () => {
   await initBackend();
   const truth = new EnergyModel(4, { bonds, angles, torsion: new FourierDihedrals([quad], [trueCoefficients]) });
@@ -44,8 +67,7 @@ test('dihedral refinement recovers the torsion a model lacks, to within sampling
   const min = Math.min(...uTrue);
   const visited = phis.map((_, i) => i).filter((i) => uTrue[i] - min < 4 * 2.494);
   const diff = visited.map((i) => res.correction.value(0, phis[i]) - uTrue[i]);
-  const mean = diff.reduce((s, v) => s + v, 0) / diff.length;
-  const rms = Math.sqrt(diff.reduce((s, v) => s + (v - mean) ** 2, 0) / diff.length);
+  const rms = rmsAboutMean(diff);
   assert.ok(rms < 0.5, `rms difference from the true torsion over ${visited.length} visited angles: ${rms} kJ/mol`);
   await assert.rejects(refineDihedrals(res.model, [quad], { reference, masses, temperature: T }), /already has a dihedral-correction term/);
   // Runs too short to fill the histogram: a clear error, not a wild correction.
@@ -79,8 +101,7 @@ test('dihedral refinement recovers coupled torsions, pairing consecutive dihedra
   const [phi, psi] = quads.map((q) => dihedrals(reference, 5, q));
   const diff = Array.from(phi, (p, i) => res.correction.value(0, p) + res.correction.value(1, psi[i]) + res.pairCorrection!.value(0, p, psi[i])
     - (torsions.value(0, p) + torsions.value(1, psi[i]) + coupling.value(0, p, psi[i])));
-  const mean = diff.reduce((s, d) => s + d, 0) / diff.length;
-  const rms = Math.sqrt(diff.reduce((s, d) => s + (d - mean) ** 2, 0) / diff.length);
+  const rms = rmsAboutMean(diff);
   assert.ok(rms < 0.6, `rms difference from the true torsional energy over the reference frames: ${rms} kJ/mol`);
   await assert.rejects(refineDihedrals(res.model, quads, { reference, masses: chainMasses, temperature: T, pairs: [] }), /already has a dihedral-correction term/);
   await assert.rejects(refineDihedrals(bare, quads, { reference, masses: chainMasses, temperature: T, pairs: [[0, 2]] }), /pair \[0, 2\] must name two different dihedrals by their index in quads \(0 to 1\)/);
@@ -91,16 +112,7 @@ test('dihedral refinement recovers coupled torsions, pairing consecutive dihedra
 // and a reference that is the same distribution times exp(−(V₁(φ) + V₂(ψ))/kT).
 test('the reweighted correction recovers biases on correlated dihedrals, where one plain IBI step double counts', () => {
   const rng = new Random(11);
-  const wrap = (a: number): number => a - 2 * Math.PI * Math.round(a / (2 * Math.PI));
-  const draw = (n: number): [Float64Array, Float64Array] => {
-    const [phi, psi] = [new Float64Array(n), new Float64Array(n)];
-    for (let i = 0; i < n; i++) {
-      const [cPhi, cPsi] = rng.uniform() < 0.7 ? [-1.2, -0.7] : [-2.4, 2.4];
-      phi[i] = wrap(cPhi + 0.35 * rng.normal());
-      psi[i] = wrap(cPsi + 0.35 * rng.normal());
-    }
-    return [phi, psi];
-  };
+  const draw = (n: number) => drawBasins(rng, n, () => (rng.uniform() < 0.7 ? [-1.2, -0.7] : [-2.4, 2.4]));
   const kTValue = 2.494;
   const v1 = (phi: number): number => 1.5 * Math.sin(phi);
   const v2 = (psi: number): number => 2 * Math.cos(psi) + Math.sin(2 * psi);
@@ -112,11 +124,10 @@ test('the reweighted correction recovers biases on correlated dihedrals, where o
   const grid = { min: -Math.PI, max: Math.PI, bins: 36 };
   const refCounts = reference.map((a) => histogram1d(a, grid));
   const o = { quads: [[0, 1, 2, 3], [1, 2, 3, 4]] as const, round: 0, kT: kTValue, harmonics: 3, bins: 36 };
-  const series = (c: number[], a: number): number => c[0] + [1, 2, 3].reduce((s, n) => s + c[2 * n - 1] * Math.cos(n * a) + c[2 * n] * Math.sin(n * a), 0);
   const ratio = (phi: Float64Array, psi: Float64Array, bias?: number[][]): number => {
     let [a, b] = [0, 0];
     phi.forEach((p, i) => {
-      const w = bias ? Math.exp(-(series(bias[0], p) + series(bias[1], psi[i])) / kTValue) : 1;
+      const w = bias ? Math.exp(-(series3(bias[0], p) + series3(bias[1], psi[i])) / kTValue) : 1;
       if (psi[i] < 0.85) a += w;
       else b += w;
     });
@@ -129,9 +140,8 @@ test('the reweighted correction recovers biases on correlated dihedrals, where o
   // Each series against its bias, up to a constant, weighted by where the run has samples:
   // ~100,000 frames in 36 bins leave ~0.05 kJ/mol of noise where it counts; 0.15 kJ/mol allowed.
   [[run[0], v1], [run[1], v2]].forEach(([angles, v], k) => {
-    const diff = Array.from(angles as Float64Array, (a) => series(res.delta[k], a) - (v as (a: number) => number)(a));
-    const mean = diff.reduce((s, d) => s + d, 0) / diff.length;
-    const rms = Math.sqrt(diff.reduce((s, d) => s + (d - mean) ** 2, 0) / diff.length);
+    const diff = Array.from(angles as Float64Array, (a) => series3(res.delta[k], a) - (v as (a: number) => number)(a));
+    const rms = rmsAboutMean(diff);
     assert.ok(rms < 0.15, `dihedral ${k}: rms difference from its bias ${rms} kJ/mol`);
   });
   const reweighted = ratio(run[0], run[1], res.delta);
@@ -148,15 +158,7 @@ test('the reweighted correction recovers biases on correlated dihedrals, where o
 // (A: φ ≈ −1.2 with ψ ≈ −0.7, or φ ≈ −2.4 with ψ ≈ 2.4); the pair's 2-D histogram can.
 test('pair couplings recover a bias on the joint distribution of two dihedrals, which marginals cannot', () => {
   const rng = new Random(12);
-  const wrap = (a: number): number => a - 2 * Math.PI * Math.round(a / (2 * Math.PI));
-  const draw = (n: number): [Float64Array, Float64Array] => {
-    const [phi, psi] = [new Float64Array(n), new Float64Array(n)];
-    for (let i = 0; i < n; i++) {
-      phi[i] = wrap((rng.uniform() < 0.5 ? -1.2 : -2.4) + 0.35 * rng.normal());
-      psi[i] = wrap((rng.uniform() < 0.5 ? -0.7 : 2.4) + 0.35 * rng.normal());
-    }
-    return [phi, psi];
-  };
+  const draw = (n: number) => drawBasins(rng, n, () => [rng.uniform() < 0.5 ? -1.2 : -2.4, rng.uniform() < 0.5 ? -0.7 : 2.4]);
   const kTValue = 2.494;
   const coupling = new FourierDihedralPairs([[[0, 1, 2, 3], [1, 2, 3, 4]]], [[1, 0, 0, 2.5, 0, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]]);
   const bias = (phi: number, psi: number): number => 1.5 * Math.sin(phi) + Math.cos(psi) + coupling.value(0, phi, psi);
@@ -180,15 +182,13 @@ test('pair couplings recover a bias on the joint distribution of two dihedrals, 
     return on / all;
   };
   const target = diagonal(reference[0], reference[1]);
-  const series = (c: number[], a: number): number => c[0] + [1, 2, 3].reduce((s, n) => s + c[2 * n - 1] * Math.cos(n * a) + c[2 * n] * Math.sin(n * a), 0);
-  const correctionAt = (res: ReturnType<typeof reweightedCorrection>, i: number): number => series(res.delta[0], run[0][i]) + series(res.delta[1], run[1][i])
+  const correctionAt = (res: ReturnType<typeof reweightedCorrection>, i: number): number => series3(res.delta[0], run[0][i]) + series3(res.delta[1], run[1][i])
     + (res.pairDelta.length > 0 ? new FourierDihedralPairs([[[0, 1, 2, 3], [1, 2, 3, 4]]], res.pairDelta).value(0, run[0][i], run[1][i]) : 0);
   const withPair = reweightedCorrection(run, refCounts, { ...o, pairs: [[0, 1]] });
   assert.equal(withPair.pairDelta[0].length, 16);
   // The whole correction against the whole bias, up to a constant, over the run's frames (0.15 kJ/mol as above).
   const diff = Array.from(run[0], (phi, i) => correctionAt(withPair, i) - bias(phi, run[1][i]));
-  const mean = diff.reduce((s, d) => s + d, 0) / diff.length;
-  const rms = Math.sqrt(diff.reduce((s, d) => s + (d - mean) ** 2, 0) / diff.length);
+  const rms = rmsAboutMean(diff);
   assert.ok(rms < 0.15, `rms difference from the bias ${rms} kJ/mol after ${withPair.sweeps} sweeps`);
   const reweighted = diagonal(run[0], run[1], (i) => Math.exp(-correctionAt(withPair, i) / kTValue));
   assert.ok(Math.abs(reweighted - target) < 0.01, `diagonal population ${reweighted} with the pair, reference ${target}`);
