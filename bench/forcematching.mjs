@@ -14,12 +14,14 @@
 // FM_DT 0.002, FM_SAVE_PS 0.25, FM_SKIP_PS 5 (equilibration dropped from each replica),
 // FM_REFINE 0 (rounds of dihedral refinement after training, methods/forcematching/refine.ts);
 // FM_EVAL_RUN 1 (0, with refinement: evaluate on the refinement's last run, itself a run of the
-// final model, instead of simulating the final model once more);
+// final model, instead of simulating the final model once more); FM_RESUME 0 (1: refine the
+// refined model kept in FM_MODEL_DIR, <model>-<map>-seed<S>.refined.json, FM_REFINE rounds further);
 // FM_ACCURACY 1 / FM_TIMING 1 (0 skips a part); FM_PROFILE 0 (1: kernels of a training step and
 // of a force evaluation, by time); FM_JOBS 1 (runs at a time, each in its own
 // process: for machines with more cores); FM_OPTIONS, JSON merged into fitForceMatching's
 // options (e.g. '{"schedule":"cosine","dihedralPriors":true}'); FM_MODEL_DIR (unset): a folder where
-// each trained model is saved as <model>-<map>-seed<S>.json with its training record, and loaded
+// each trained model is saved as <model>-<map>-seed<S>.json with its training record (and a refined
+// one as <model>-<map>-seed<S>.refined.json with its round count), and loaded
 // from on later runs with the same settings instead of training again (training is the longest
 // part: this lets the evaluation of a set be spread over several sittings).
 import { execFile, execFileSync } from 'node:child_process';
@@ -63,6 +65,7 @@ const T = 300;
 const jobs = Number(env('FM_JOBS', 1));
 const refine = Number(env('FM_REFINE', 0));
 const evalRun = env('FM_EVAL_RUN', '1') !== '0';
+const resume = env('FM_RESUME', '0') === '1';
 const modelDir = process.env.FM_MODEL_DIR;
 
 await initBackend();
@@ -155,9 +158,16 @@ async function runOne(all, ref, mapName, model, seed) {
     const rounds = [];
     let refined;
     let lastRun;
+    // With FM_MODEL_DIR the refined model is kept; FM_RESUME=1 refines a kept one further.
+    const refinedFile = modelDir && join(modelDir, `${model}-${mapName}-seed${seed}.refined.json`);
+    const resumed = resume && refinedFile && existsSync(refinedFile);
+    if (resume && !resumed) return { failed: true, line: `${head}; FM_RESUME=1 but no refined model ${refinedFile ?? '(FM_MODEL_DIR unset)'}` };
+    const recordFile = refinedFile && refinedFile.replace(/\.json$/, '.record.json');
+    const earlier = resumed ? JSON.parse(readFileSync(recordFile, 'utf8')).rounds : 0;
+    if (resumed) head += `, resumed after ${earlier} refinement rounds`;
     try {
-      refined = await refineDihedrals(fit.model, [[0, 1, 2, 3], [1, 2, 3, 4]], {
-        reference: cg.trajectory.positions, masses, temperature: T, iterations: refine, replicas, ps, skipPs, dt, saveEveryPs: savePs, seed: seed + 100,
+      refined = await refineDihedrals(resumed ? EnergyModel.load(refinedFile) : fit.model, [[0, 1, 2, 3], [1, 2, 3, 4]], {
+        reference: cg.trajectory.positions, masses, temperature: T, iterations: refine, replicas, ps, skipPs, dt, saveEveryPs: savePs, seed: seed + 100 + earlier,
         onRound: (round, [phi, psi]) => {
           const p = alanineBasinPopulations(degrees(phi), degrees(psi));
           rounds.push(`${round}: ${fmt(p.alphaR / betaOf(p))}`);
@@ -170,6 +180,10 @@ async function runOne(all, ref, mapName, model, seed) {
     }
     final = refined.model;
     finalRun = lastRun;
+    if (refinedFile) {
+      final.save(refinedFile);
+      writeFileSync(recordFile, JSON.stringify({ rounds: earlier + refine }));
+    }
     head += `, dihedral refinement ${fmt((performance.now() - t3) / 1000, 0)} s (αR/β by round ${rounds.join(', ')}; reweighted frames' effective fraction by round ${refined.reweighting.map((r) => fmt(r.effectiveFraction)).join(', ')})`;
   }
   let evaluated = finalRun;

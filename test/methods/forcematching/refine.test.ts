@@ -69,7 +69,11 @@ test('dihedral refinement recovers the torsion a model lacks, to within sampling
   const diff = visited.map((i) => res.correction.value(0, phis[i]) - uTrue[i]);
   const rms = rmsAboutMean(diff);
   assert.ok(rms < 0.5, `rms difference from the true torsion over ${visited.length} visited angles: ${rms} kJ/mol`);
-  await assert.rejects(refineDihedrals(res.model, [quad], { reference, masses, temperature: T }), /already has a dihedral-correction term/);
+  // A refined model refines further from its correction (no round here: the correction stays).
+  const again = await refineDihedrals(res.model, [quad], { reference, masses, temperature: T, iterations: 0, replicas: 4, ps: 2, skipPs: 1, saveEveryPs: 0.1 });
+  assert.deepEqual(again.correction.coefficients, res.correction.coefficients);
+  assert.deepEqual(Object.keys(again.model.terms), ['bonds', 'angles', 'dihedral-correction']);
+  await assert.rejects(refineDihedrals(res.model, [quad], { reference, masses, temperature: T, harmonics: 2 }), /the model's dihedral-correction term is not a 2-harmonic Fourier series on these quads/);
   // Runs too short to fill the histogram: a clear error, not a wild correction.
   await assert.rejects(refineDihedrals(bare, [quad], { reference, masses, temperature: T, replicas: 2, ps: 0.3, skipPs: 0.1, saveEveryPs: 0.1 }),
     /round 0, dihedral \(0, 1, 2, 3\): the reference and the CG run share \d+ histogram bins, too few for 7 coefficients; run longer or use fewer harmonics/);
@@ -103,7 +107,7 @@ test('dihedral refinement recovers coupled torsions, pairing consecutive dihedra
     - (torsions.value(0, p) + torsions.value(1, psi[i]) + coupling.value(0, p, psi[i])));
   const rms = rmsAboutMean(diff);
   assert.ok(rms < 0.6, `rms difference from the true torsional energy over the reference frames: ${rms} kJ/mol`);
-  await assert.rejects(refineDihedrals(res.model, quads, { reference, masses: chainMasses, temperature: T, pairs: [] }), /already has a dihedral-correction term/);
+  await assert.rejects(refineDihedrals(res.model, quads, { reference, masses: chainMasses, temperature: T, pairs: [] }), /the model's dihedral-pair-correction term does not couple these pairs \(\[\]\) with 2 harmonics/);
   await assert.rejects(refineDihedrals(bare, quads, { reference, masses: chainMasses, temperature: T, pairs: [[0, 2]] }), /pair \[0, 2\] must name two different dihedrals by their index in quads \(0 to 1\)/);
 });
 

@@ -85,39 +85,51 @@ export interface Refined {
   reweighting: { sweeps: number; effectiveFraction: number }[];
 }
 
+/** Names of the correction terms refinement adds to a model. */
+const CORRECTION = 'dihedral-correction';
+const PAIR_CORRECTION = 'dihedral-pair-correction';
+
 /**
  * Refine `model`'s dihedral distributions for `quads` against `reference` (see the module note).
- * The returned model shares the given model's terms; only the correction is new.
- * @throws Error when the model already has a dihedral-correction or dihedral-pair-correction term,
- *   when a pair names a dihedral `quads` lacks, when a CG run is unstable, or when a round's
- *   histograms share too few bins to fit the correction.
+ * The returned model shares the given model's terms; only the correction is new. A model that
+ * refinement returned (or one loaded from its file) is refined further: its correction is the
+ * starting point, and the rounds add to it.
+ * @throws Error when the model's correction terms do not fit `quads`, the harmonics or the pairs
+ *   asked for, when a pair names a dihedral `quads` lacks, when a CG run is unstable, or when a
+ *   round's histograms share too few bins to fit the correction.
  */
 export async function refineDihedrals(model: EnergyModel, quads: readonly Quad[], o: RefineOptions): Promise<Refined> {
-  for (const term of ['dihedral-correction', 'dihedral-pair-correction']) {
-    if (term in model.terms) throw new Error(`refineDihedrals: the model already has a ${term} term; refine the model it was made from`);
-  }
   const pairs = o.pairs ?? quads.slice(1).flatMap((q, k) => (q.slice(0, 3).every((b, i) => b === quads[k][i + 1]) ? [[k, k + 1] as const] : []));
   for (const pair of pairs) {
     if (pair.length !== 2 || pair.some((k) => !Number.isInteger(k) || k < 0 || k >= quads.length) || pair[0] === pair[1]) throw new Error(`refineDihedrals: pair [${pair.join(', ')}] must name two different dihedrals by their index in quads (0 to ${quads.length - 1})`);
   }
   const [pairHarmonics, pairBins] = [o.pairHarmonics ?? 2, o.pairBins ?? 24];
+  const harmonics = o.harmonics ?? 3;
+  const { [CORRECTION]: earlier, [PAIR_CORRECTION]: earlierPairs, ...baseTerms } = model.terms;
+  const same = (a: readonly (readonly number[])[], b: readonly (readonly number[])[]): boolean => JSON.stringify(a) === JSON.stringify(b);
+  if (earlier && !(earlier instanceof FourierDihedrals && same(earlier.tuples, quads) && earlier.harmonics === harmonics)) {
+    throw new Error(`refineDihedrals: the model's ${CORRECTION} term is not a ${harmonics}-harmonic Fourier series on these quads (${JSON.stringify(quads)}); refine it with the quads and harmonics it was refined with, or refine the model it was made from`);
+  }
+  const pairQuads = pairs.map(([a, b]) => [...quads[a], ...quads[b]]);
+  if ((earlierPairs || (earlier && pairs.length > 0)) && !(earlierPairs instanceof FourierDihedralPairs && same(earlierPairs.tuples, pairQuads) && earlierPairs.harmonics === pairHarmonics)) {
+    throw new Error(`refineDihedrals: the model's ${PAIR_CORRECTION} term does not couple these pairs (${JSON.stringify(pairs)}) with ${pairHarmonics} harmonics; refine it with the pairs and pair harmonics it was refined with, or refine the model it was made from`);
+  }
   const pairGrid = { min: -Math.PI, max: Math.PI, bins: pairBins };
   const n = model.nBeads;
   const iterations = o.iterations ?? 2;
   const replicas = o.replicas ?? 100;
   const [ps, skipPs, saveEveryPs] = [o.ps ?? 40, o.skipPs ?? 10, o.saveEveryPs ?? 0.25];
-  const harmonics = o.harmonics ?? 3;
   const grid = { min: -Math.PI, max: Math.PI, bins: o.bins ?? 36 };
   if (!(skipPs < ps)) throw new Error(`refineDihedrals: skipPs (${skipPs}) must be shorter than ps (${ps})`);
   const refAngles = quads.map((q) => dihedrals(o.reference, n, q));
   const refCounts = refAngles.map((a) => histogram1d(a, grid));
   const refPairCounts = pairs.map(([a, b]) => histogram2d(refAngles[a], refAngles[b], pairGrid, pairGrid));
   const kTValue = kT(o.temperature);
-  let coefficients = quads.map(() => new Array<number>(2 * harmonics + 1).fill(0));
+  let coefficients = earlier ? (earlier as FourierDihedrals).coefficients.map((c) => [...c]) : quads.map(() => new Array<number>(2 * harmonics + 1).fill(0));
+  let pairCoefficients = earlierPairs ? (earlierPairs as FourierDihedralPairs).coefficients.map((c) => [...c]) : pairs.map(() => new Array<number>(4 * pairHarmonics ** 2).fill(0));
   let current = model;
-  let pairCoefficients = pairs.map(() => new Array<number>(4 * pairHarmonics ** 2).fill(0));
   let correction = new FourierDihedrals(quads, coefficients);
-  let pairCorrection: FourierDihedralPairs | undefined;
+  let pairCorrection = pairs.length > 0 ? new FourierDihedralPairs(pairs.map(([a, b]) => [quads[a], quads[b]]), pairCoefficients) : undefined;
   const divergence: number[][] = [];
   const pairDivergence: number[][] = [];
   const reweighting: Refined['reweighting'] = [];
@@ -138,7 +150,7 @@ export async function refineDihedrals(model: EnergyModel, quads: readonly Quad[]
     pairCoefficients = pairCoefficients.map((c, p) => c.map((v, i) => v + step.pairDelta[p][i]));
     correction = new FourierDihedrals(quads, coefficients);
     pairCorrection = pairs.length > 0 ? new FourierDihedralPairs(pairs.map(([a, b]) => [quads[a], quads[b]]), pairCoefficients) : undefined;
-    current = new EnergyModel(n, { ...model.terms, 'dihedral-correction': correction, ...(pairCorrection ? { 'dihedral-pair-correction': pairCorrection } : {}) });
+    current = new EnergyModel(n, { ...baseTerms, [CORRECTION]: correction, ...(pairCorrection ? { [PAIR_CORRECTION]: pairCorrection } : {}) });
   }
   return { model: current, correction, ...(pairCorrection ? { pairCorrection } : {}), divergence, pairDivergence, reweighting };
 }
