@@ -161,7 +161,10 @@ async function runOne(all, ref, mapName, model, seed) {
     // With FM_MODEL_DIR the refined model is kept; FM_RESUME=1 refines a kept one further.
     const refinedFile = modelDir && join(modelDir, `${model}-${mapName}-seed${seed}.refined.json`);
     const resumed = resume && refinedFile && existsSync(refinedFile);
-    if (resume && !resumed) return { failed: true, line: `${head}; FM_RESUME=1 but no refined model ${refinedFile ?? '(FM_MODEL_DIR unset)'}` };
+    if (resume && !resumed) {
+      fit.model.dispose();
+      return { failed: true, line: `${head}; FM_RESUME=1 but no refined model ${refinedFile ?? '(FM_MODEL_DIR unset)'}` };
+    }
     const recordFile = refinedFile && refinedFile.replace(/\.json$/, '.record.json');
     const earlier = resumed ? JSON.parse(readFileSync(recordFile, 'utf8')).rounds : 0;
     if (resumed) head += `, resumed after ${earlier} refinement rounds`;
@@ -211,10 +214,8 @@ async function runOne(all, ref, mapName, model, seed) {
   const perReplica = phi.length / replicas;
   const half = Math.floor(perReplica / 2);
   const ratioOfHalf = (second) => {
-    const pick = (a) => Float64Array.from({ length: replicas * (second ? perReplica - half : half) }, (_, i) => {
-      const n = second ? perReplica - half : half;
-      return a[Math.floor(i / n) * perReplica + (second ? half : 0) + (i % n)];
-    });
+    const [from, n] = second ? [half, perReplica - half] : [0, half];
+    const pick = (a) => Float64Array.from({ length: replicas * n }, (_, i) => a[Math.floor(i / n) * perReplica + from + (i % n)]);
     const p = alanineBasinPopulations(pick(phi), pick(psi));
     return p.alphaR / betaOf(p);
   };
