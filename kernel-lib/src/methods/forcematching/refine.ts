@@ -110,8 +110,8 @@ export async function refineDihedrals(model: EnergyModel, quads: readonly Quad[]
   if (earlier && !(earlier instanceof FourierDihedrals && same(earlier.tuples, quads) && earlier.harmonics === harmonics)) {
     throw new Error(`refineDihedrals: the model's ${CORRECTION} term is not a ${harmonics}-harmonic Fourier series on these quads (${JSON.stringify(quads)}); refine it with the quads and harmonics it was refined with, or refine the model it was made from`);
   }
-  const pairQuads = pairs.map(([a, b]) => [...quads[a], ...quads[b]]);
-  if ((earlierPairs || (earlier && pairs.length > 0)) && !(earlierPairs instanceof FourierDihedralPairs && same(earlierPairs.tuples, pairQuads) && earlierPairs.harmonics === pairHarmonics)) {
+  const pairQuads = pairs.map(([a, b]): [Quad, Quad] => [quads[a], quads[b]]);
+  if ((earlierPairs || (earlier && pairs.length > 0)) && !(earlierPairs instanceof FourierDihedralPairs && same(earlierPairs.tuples, pairQuads.map(([a, b]) => [...a, ...b])) && earlierPairs.harmonics === pairHarmonics)) {
     throw new Error(`refineDihedrals: the model's ${PAIR_CORRECTION} term does not couple these pairs (${JSON.stringify(pairs)}) with ${pairHarmonics} harmonics; refine it with the pairs and pair harmonics it was refined with, or refine the model it was made from`);
   }
   const pairGrid = { min: -Math.PI, max: Math.PI, bins: pairBins };
@@ -129,7 +129,8 @@ export async function refineDihedrals(model: EnergyModel, quads: readonly Quad[]
   let pairCoefficients = earlierPairs ? (earlierPairs as FourierDihedralPairs).coefficients.map((c) => [...c]) : pairs.map(() => new Array<number>(4 * pairHarmonics ** 2).fill(0));
   let current = model;
   let correction = new FourierDihedrals(quads, coefficients);
-  let pairCorrection = pairs.length > 0 ? new FourierDihedralPairs(pairs.map(([a, b]) => [quads[a], quads[b]]), pairCoefficients) : undefined;
+  const pairTerm = (): FourierDihedralPairs | undefined => (pairs.length > 0 ? new FourierDihedralPairs(pairQuads, pairCoefficients) : undefined);
+  let pairCorrection = pairTerm();
   const divergence: number[][] = [];
   const pairDivergence: number[][] = [];
   const reweighting: Refined['reweighting'] = [];
@@ -149,7 +150,7 @@ export async function refineDihedrals(model: EnergyModel, quads: readonly Quad[]
     coefficients = coefficients.map((c, k) => c.map((v, i) => v + step.delta[k][i]));
     pairCoefficients = pairCoefficients.map((c, p) => c.map((v, i) => v + step.pairDelta[p][i]));
     correction = new FourierDihedrals(quads, coefficients);
-    pairCorrection = pairs.length > 0 ? new FourierDihedralPairs(pairs.map(([a, b]) => [quads[a], quads[b]]), pairCoefficients) : undefined;
+    pairCorrection = pairTerm();
     current = new EnergyModel(n, { ...baseTerms, [CORRECTION]: correction, ...(pairCorrection ? { [PAIR_CORRECTION]: pairCorrection } : {}) });
   }
   return { model: current, correction, ...(pairCorrection ? { pairCorrection } : {}), divergence, pairDivergence, reweighting };
@@ -200,13 +201,13 @@ interface Block {
  * pairs of dihedrals — under which the sampled frames reproduce every reference marginal (and
  * pair histogram), found without new simulations: a potential of the dihedrals alone changes
  * their joint distribution by exactly exp(−ΔU/kT), so the run is reweighted instead. Each sweep
- * goes through the blocks (each pair's couplings, with the series of its dihedrals that no earlier
- * pair holds, on its 2-D histogram; each dihedral in no pair, its series on its marginal) and adds the block's fit to kT ln(p_w/p_ref) of
- * its reweighted histogram, weighted by the inverse variance of the log ratio (with the bin's
- * effective sample count). Correcting every marginal at once
- * from the same run (plain IBI) counts twice what correlated dihedrals share — alanine
- * dipeptide's αR and β basins differ in φ and ψ both — and overshoots; sweeping against the
- * reweighted run does not. Marginals alone do not fix how two dihedrals go together (which
+ * goes through the blocks (each pair's couplings, with the series of its dihedrals that no
+ * earlier pair holds, on its 2-D histogram; each dihedral in no pair, its series on its
+ * marginal) and adds the block's fit to kT ln(p_w/p_ref) of its reweighted histogram, weighted by
+ * the inverse variance of the log ratio (with the bin's effective sample count). Correcting every
+ * marginal at once from the same run (plain IBI) counts twice what correlated dihedrals share —
+ * alanine dipeptide's αR and β basins differ in φ and ψ both — and overshoots; sweeping against
+ * the reweighted run does not. Marginals alone do not fix how two dihedrals go together (which
  * basin-population ratios depend on): the pair couplings do.
  * @param sampled per dihedral, the CG run's angles (radians), all of the same frames.
  * @param refCounts per dihedral, the reference's histogram over (−π, π] in `o.bins` bins.
