@@ -21,7 +21,8 @@
 // process: for machines with more cores); FM_OPTIONS, JSON merged into fitForceMatching's
 // options (e.g. '{"schedule":"cosine","dihedralPriors":true}'); FM_MODEL_DIR (unset): a folder where
 // each trained model is saved as <model>-<map>-seed<S>.json with its training record (and a refined
-// one as <model>-<map>-seed<S>.refined.json with its round count), and loaded
+// one as <model>-<map>-seed<S>.refined.json with its round count and its runs, .refined.runs.npz,
+// which later rounds pool with theirs), and loaded
 // from on later runs with the same settings instead of training again (training is the longest
 // part: this lets the evaluation of a set be spread over several sittings).
 import { execFile, execFileSync } from 'node:child_process';
@@ -45,7 +46,7 @@ import { mapDataset } from '../kernel-lib/dist/methods/forcematching/data.js';
 import { Adam } from '../kernel-lib/dist/methods/forcematching/adam.js';
 import { BUILTIN_MAPS } from '../kernel-lib/dist/methods/forcematching/mapping.js';
 import { buildModel, fitForceMatching, fitPriors } from '../kernel-lib/dist/methods/forcematching/model.js';
-import { refineDihedrals } from '../kernel-lib/dist/methods/forcematching/refine.js';
+import { loadRefinementRuns, refineDihedrals, saveRefinementRuns } from '../kernel-lib/dist/methods/forcematching/refine.js';
 
 const env = (k, d) => process.env[k] ?? d;
 const list = (k, d) => env(k, d).split(',').filter(Boolean);
@@ -166,11 +167,15 @@ async function runOne(all, ref, mapName, model, seed) {
       return { failed: true, line: `${head}; FM_RESUME=1 but no refined model ${refinedFile ?? '(FM_MODEL_DIR unset)'}` };
     }
     const recordFile = refinedFile && refinedFile.replace(/\.json$/, '.record.json');
+    // The runs of every round, pooled by the next ones (refinements from before the runs were kept
+    // have none). A resumed refinement's first run has a seed of its own: the model's last run is kept already.
+    const runsFile = refinedFile && refinedFile.replace(/\.json$/, '.runs.npz');
     const earlier = resumed ? JSON.parse(readFileSync(recordFile, 'utf8')).rounds : 0;
-    if (resumed) head += `, resumed after ${earlier} refinement rounds`;
+    const earlierRuns = resumed && existsSync(runsFile) ? loadRefinementRuns(runsFile) : [];
+    if (resumed) head += `, resumed after ${earlier} refinement rounds (${earlierRuns.length} runs kept)`;
     try {
       refined = await refineDihedrals(resumed ? EnergyModel.load(refinedFile) : fit.model, [[0, 1, 2, 3], [1, 2, 3, 4]], {
-        reference: cg.trajectory.positions, masses, temperature: T, iterations: refine, replicas, ps, skipPs, dt, saveEveryPs: savePs, seed: seed + 100 + earlier,
+        reference: cg.trajectory.positions, masses, temperature: T, iterations: refine, replicas, ps, skipPs, dt, saveEveryPs: savePs, seed: seed + 100 + (resumed ? earlier + 1 : 0), runs: earlierRuns,
         onRound: (round, [phi, psi]) => {
           const p = alanineBasinPopulations(degrees(phi), degrees(psi));
           rounds.push(`${round}: ${fmt(p.alphaR / betaOf(p))}`);
@@ -185,9 +190,10 @@ async function runOne(all, ref, mapName, model, seed) {
     finalRun = lastRun;
     if (refinedFile) {
       final.save(refinedFile);
+      saveRefinementRuns(runsFile, refined.runs);
       writeFileSync(recordFile, JSON.stringify({ rounds: earlier + refine }));
     }
-    head += `, dihedral refinement ${fmt((performance.now() - t3) / 1000, 0)} s (αR/β by round ${rounds.join(', ')}; reweighted frames' effective fraction by round ${refined.reweighting.map((r) => fmt(r.effectiveFraction)).join(', ')})`;
+    head += `, dihedral refinement ${fmt((performance.now() - t3) / 1000, 0)} s (αR/β by round ${rounds.join(', ')}; effective fraction of the reweighted frames (runs pooled) by round ${refined.reweighting.map((r, k) => `${k + 1}: ${fmt(r.effectiveFraction)} (${r.runs})`).join(', ')})`;
   }
   let evaluated = finalRun;
   let simS;

@@ -44,4 +44,5 @@ export * from './md/replicas.js';
 export * as forcematching from './methods/forcematching/index.js';
 export * from './datasets/referenceData.js';
 export * from './analysis/tica.js';
+export * from './analysis/mbar.js';
 export { makeTrajectory, type Trajectory } from './io/trajectory.js';

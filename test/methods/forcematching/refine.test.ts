@@ -1,9 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FourierDihedralPairs, FourierDihedrals, HarmonicAngles, HarmonicBonds } from 'cglab/cg/priors';
 import { replicaFrames, simulateReplicas } from 'cglab/md/replicas';
 import { dihedrals } from 'cglab/analysis/geometry';
-import { reweightedCorrection, refineDihedrals } from 'cglab/methods/forcematching/refine';
+import { loadRefinementRuns, poolRuns, reweightedCorrection, refineDihedrals, saveRefinementRuns } from 'cglab/methods/forcematching/refine';
 import { histogram1d, histogram2d } from 'cglab/analysis/fes';
 import { Random } from 'cglab/md/random';
 import { EnergyModel } from 'cglab/nn/energyModel';
@@ -69,9 +72,23 @@ test('dihedral refinement recovers the torsion a model lacks, to within sampling
   const diff = visited.map((i) => res.correction.value(0, phis[i]) - uTrue[i]);
   const rms = rmsAboutMean(diff);
   assert.ok(rms < 0.5, `rms difference from the true torsion over ${visited.length} visited angles: ${rms} kJ/mol`);
-  // A refined model refines further from its correction (no round here: the correction stays).
-  const again = await refineDihedrals(res.model, [quad], { reference, masses, temperature: T, iterations: 0, replicas: 4, ps: 2, skipPs: 1, saveEveryPs: 0.1 });
+  assert.deepEqual(res.runs.map((r) => r.coefficients), [[[0, 0, 0, 0, 0, 0, 0]], res.correction.coefficients]);
+  assert.equal(res.reweighting[0].runs, 1);
+  // A refined model refines further from its correction (no round here: the correction stays),
+  // keeping the earlier runs for pooling.
+  const again = await refineDihedrals(res.model, [quad], { reference, masses, temperature: T, iterations: 0, replicas: 4, ps: 2, skipPs: 1, saveEveryPs: 0.1, runs: res.runs });
   assert.deepEqual(again.correction.coefficients, res.correction.coefficients);
+  assert.equal(again.runs.length, 3);
+  // Saved and loaded (another session's refinement pools them the same way).
+  const dir = mkdtempSync(join(tmpdir(), 'cglab-refine-'));
+  try {
+    saveRefinementRuns(join(dir, 'runs.npz'), again.runs);
+    assert.deepEqual(loadRefinementRuns(join(dir, 'runs.npz')), again.runs);
+  } finally {
+    rmSync(dir, { recursive: true });
+  }
+  await assert.rejects(refineDihedrals(res.model, [quad], { reference, masses, temperature: T, runs: [{ ...res.runs[0], coefficients: [[0, 0, 0]] }] }),
+    /runs\[0\] holds 1 dihedrals, 1 series and 0 pair couplings; expected 1 dihedrals with 7 coefficients each and 0 pairs with 16/);
   assert.deepEqual(Object.keys(again.model.terms), ['bonds', 'angles', 'dihedral-correction']);
   await assert.rejects(refineDihedrals(res.model, [quad], { reference, masses, temperature: T, harmonics: 2 }), /the model's dihedral-correction term is not a 2-harmonic Fourier series on these quads/);
   // Runs too short to fill the histogram: a clear error, not a wild correction.
@@ -200,4 +217,46 @@ test('pair couplings recover a bias on the joint distribution of two dihedrals, 
   const missed = diagonal(run[0], run[1], (i) => Math.exp(-correctionAt(marginalsOnly, i) / kTValue));
   assert.ok(Math.abs(missed - target) > 0.04, `diagonal population ${missed} from the marginals alone, reference ${target}`);
   assert.throws(() => reweightedCorrection(run, refCounts, { ...o, pairs: [[0, 1]], refPairCounts: [] }), /1 pairs need as many reference pair histograms, got 0/);
+});
+
+// Pooling: a run of the bare model and a run of a model with a correction c₁ already applied
+// (the basins of the test above, drawn by rejection with exp(−c₁/kT)), and the reference with
+// exp(−V/kT). Reweighted to the second model by MBAR, both runs together must give the step
+// V − c₁; concatenated without the bias they give a mixture's step, off by ~c₁/2.
+test('runs of models with different corrections pool into one correction by MBAR', () => {
+  const rng = new Random(13);
+  const kTValue = 2.494;
+  const draw = (n: number) => drawBasins(rng, n, () => (rng.uniform() < 0.7 ? [-1.2, -0.7] : [-2.4, 2.4]));
+  /** n frames of the basins times exp(−(u(φ, ψ) − floor)/kT), by rejection (u ≥ floor). */
+  const drawBiased = (n: number, u: (phi: number, psi: number) => number, floor: number): Float64Array[] => {
+    const pool = draw(n);
+    const keep = pool[0].map((phi, i) => (rng.uniform() < Math.exp(-(u(phi, pool[1][i]) - floor) / kTValue) ? 1 : 0));
+    return pool.map((a) => a.filter((_, i) => keep[i] === 1));
+  };
+  const c1 = [[0, 0.8, 0.6, 0, 0, 0, 0], [0, 1, 0, 0, 0.5, 0, 0]];
+  const v = [[0, 0, 1.5, 0, 0, 0, 0], [0, 2, 0, 0, 1, 0, 0]];
+  const energy = (c: number[][]) => (phi: number, psi: number): number => series3(c[0], phi) + series3(c[1], psi);
+  const runs = [
+    { angles: draw(40_000), coefficients: [[0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0]], pairCoefficients: [] },
+    { angles: drawBiased(80_000, energy(c1), -2.5), coefficients: c1, pairCoefficients: [] },
+  ];
+  const reference = drawBiased(400_000, energy(v), -4.5);
+  const grid = { min: -Math.PI, max: Math.PI, bins: 36 };
+  const refCounts = reference.map((a) => histogram1d(a, grid));
+  const quads = [[0, 1, 2, 3], [1, 2, 3, 4]] as const;
+  const o = { quads, round: 1, kT: kTValue, harmonics: 3, bins: 36 };
+  assert.equal(poolRuns(runs.slice(1), quads, { kT: kTValue }).bias, undefined);
+  const pooled = poolRuns(runs, quads, { kT: kTValue });
+  assert.equal(pooled.angles[0].length, runs[0].angles[0].length + runs[1].angles[0].length);
+  // The step against V − c₁, up to a constant, over the reference's frames: ~60,000 frames in
+  // 36 bins leave ~0.05 kJ/mol where it counts; 0.15 kJ/mol allowed, as above.
+  const miss = (delta: number[][]): number => rmsAboutMean(Array.from(reference[0], (phi, i) => {
+    const psi = reference[1][i];
+    return series3(delta[0], phi) + series3(delta[1], psi) - (energy(v)(phi, psi) - energy(c1)(phi, psi));
+  }));
+  const step = reweightedCorrection(pooled.angles, refCounts, { ...o, bias: pooled.bias });
+  assert.ok(miss(step.delta) < 0.15, `pooled step: rms ${miss(step.delta)} kJ/mol from V − c₁`);
+  const unweighted = reweightedCorrection(pooled.angles, refCounts, o);
+  assert.ok(miss(unweighted.delta) > 0.3, `the runs concatenated without MBAR: rms ${miss(unweighted.delta)} kJ/mol from V − c₁`);
+  assert.throws(() => reweightedCorrection(pooled.angles, refCounts, { ...o, bias: new Float64Array(3) }), /bias holds 3 frames, the samples \d+/);
 });

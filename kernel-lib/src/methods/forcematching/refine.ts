@@ -3,8 +3,8 @@
  * distributions. Simulate the CG model, compare each dihedral's histogram — and the 2-D
  * histogram of each pair of coupled dihedrals, such as a backbone's φ and ψ — with the
  * reference's, and add to a correction the ΔU (Fourier series per dihedral, 2-D couplings per
- * pair) under which the run, reweighted by exp(−ΔU/kT), reproduces them
- * ({@link reweightedCorrection}); repeat. This is relative-entropy minimisation restricted to the
+ * pair) under which the runs so far, reweighted to the corrected model, reproduce them
+ * ({@link reweightedCorrection}, with every run pooled by MBAR); repeat. This is relative-entropy minimisation restricted to the
  * dihedral terms: at its fixed point the CG model reproduces every refined distribution.
  *
  * Why force matching needs it: the mean force is pinned down only where data are dense. Between
@@ -16,8 +16,11 @@
 import { dihedrals } from '../../analysis/geometry.js';
 import { klDivergenceCommon } from '../../analysis/divergence.js';
 import { histogram1d, histogram2d } from '../../analysis/fes.js';
+import { mbar } from '../../analysis/mbar.js';
 import { dihedralCouplingBasis, FourierDihedralPairs, FourierDihedrals } from '../../cg/priors.js';
 import { weightedLeastSquares } from '../../cg/linalg.js';
+import { npyToNumbers } from '../../io/npy.js';
+import { readNpz, writeNpz } from '../../io/npz.js';
 import type { Quad } from '../../cg/features.js';
 import type { Coordinates } from '../../cg/linearMap.js';
 import { replicaFrames, simulateReplicas } from '../../md/replicas.js';
@@ -64,8 +67,30 @@ export interface RefineOptions {
   pairBins?: number;
   /** Seed of the CG runs (round k uses seed + k); default 1. */
   seed?: number;
+  /**
+   * Fit each round's correction to every run so far, each reweighted to the current model
+   * (MBAR: the models differ only in their corrections, whose energies are known at every
+   * frame), rather than to the last run alone; default true. The correction then averages the
+   * sampling noise of all runs instead of inheriting one run's.
+   */
+  pool?: boolean;
+  /**
+   * Runs of earlier refinement of this model (its `runs`), pooled with this call's; they must
+   * come from the same model apart from the correction, with these quads, harmonics and pairs.
+   */
+  runs?: readonly RefinementRun[];
   /** Called after every CG run with the round (0 = the model as given) and the dihedrals sampled, radians. */
   onRound?: (round: number, sampled: Float64Array[]) => void;
+}
+
+/** One CG run of refinement: the dihedrals it sampled and the correction of the model that ran. */
+export interface RefinementRun {
+  /** Per quad, the angles of the run's kept frames, radians. */
+  angles: Float64Array[];
+  /** The correction's coefficients during the run, per quad [c0, a1, b1, ...] (kJ/mol, as {@link FourierDihedrals}). */
+  coefficients: number[][];
+  /** The pair couplings' coefficients during the run, per pair (kJ/mol, as {@link FourierDihedralPairs}); [] without pairs. */
+  pairCoefficients: number[][];
 }
 
 /** What refinement returns. */
@@ -81,8 +106,13 @@ export interface Refined {
   divergence: number[][];
   /** Per round, per pair: KL(ref‖CG) of the pair's 2-D histograms over bins both populate, nats. */
   pairDivergence: number[][];
-  /** Per correction round: Gauss–Seidel sweeps of {@link reweightedCorrection} and the effective fraction of the run's frames after reweighting. */
-  reweighting: { sweeps: number; effectiveFraction: number }[];
+  /**
+   * Per correction round: the runs it was fitted to, the Gauss–Seidel sweeps of
+   * {@link reweightedCorrection}, and the effective fraction of their frames after reweighting.
+   */
+  reweighting: { runs: number; sweeps: number; effectiveFraction: number }[];
+  /** Every run, the earlier ones given first: pass them as `runs` to refine the returned model further. */
+  runs: RefinementRun[];
 }
 
 /** Names of the correction terms refinement adds to a model. */
@@ -93,7 +123,8 @@ const PAIR_CORRECTION = 'dihedral-pair-correction';
  * Refine `model`'s dihedral distributions for `quads` against `reference` (see the module note).
  * The returned model shares the given model's terms; only the correction is new. A model that
  * refinement returned (or one loaded from its file) is refined further: its correction is the
- * starting point, and the rounds add to it.
+ * starting point, and the rounds add to it; pass the returned `runs` too, and they are pooled
+ * with the new ones.
  * @throws Error when the model's correction terms do not fit `quads`, the harmonics or the pairs
  *   asked for, when a pair names a dihedral `quads` lacks, when a CG run is unstable, or when a
  *   round's histograms share too few bins to fit the correction.
@@ -134,26 +165,112 @@ export async function refineDihedrals(model: EnergyModel, quads: readonly Quad[]
   const divergence: number[][] = [];
   const pairDivergence: number[][] = [];
   const reweighting: Refined['reweighting'] = [];
+  const runs = [...(o.runs ?? [])];
+  runs.forEach((run, r) => {
+    const shaped = (c: readonly (readonly number[])[], count: number, length: number): boolean => c.length === count && c.every((v) => v.length === length);
+    if (run.angles.length !== quads.length || !shaped(run.coefficients, quads.length, 2 * harmonics + 1) || !shaped(run.pairCoefficients, pairs.length, 4 * pairHarmonics ** 2)) {
+      throw new Error(`refineDihedrals: runs[${r}] holds ${run.angles.length} dihedrals, ${run.coefficients.length} series and ${run.pairCoefficients.length} pair couplings; expected ${quads.length} dihedrals with ${2 * harmonics + 1} coefficients each and ${pairs.length} pairs with ${4 * pairHarmonics ** 2}: pass the runs of a refinement with the same quads, harmonics and pairs`);
+    }
+  });
   for (let round = 0; ; round++) {
     const sim = await simulateReplicas(current.asPotential(`refinement round ${round}`), {
       starts: o.reference, replicas, masses: o.masses, temperature: o.temperature, dt: o.dt ?? 0.002, ps, saveEveryPs, seed: (o.seed ?? 1) + round,
     });
     const x = replicaFrames(sim, Math.round(skipPs / saveEveryPs));
     const sampled = quads.map((q) => dihedrals(x, n, q));
+    runs.push({ angles: sampled, coefficients: coefficients.map((c) => [...c]), pairCoefficients: pairCoefficients.map((c) => [...c]) });
     o.onRound?.(round, sampled);
     const cgCounts = sampled.map((a) => histogram1d(a, grid));
     divergence.push(quads.map((_, k) => klDivergenceCommon(refCounts[k], cgCounts[k]).kl));
     pairDivergence.push(pairs.map(([a, b], p) => klDivergenceCommon(refPairCounts[p], histogram2d(sampled[a], sampled[b], pairGrid, pairGrid)).kl));
     if (round === iterations) break;
-    const step = reweightedCorrection(sampled, refCounts, { quads, round, kT: kTValue, harmonics, bins: grid.bins, pairs, refPairCounts, pairHarmonics, pairBins });
-    reweighting.push({ sweeps: step.sweeps, effectiveFraction: step.effectiveFraction });
+    const pooled = (o.pool ?? true) ? runs : runs.slice(-1);
+    const { angles, bias } = poolRuns(pooled, quads, { pairs, kT: kTValue });
+    const step = reweightedCorrection(angles, refCounts, { quads, round, kT: kTValue, harmonics, bins: grid.bins, pairs, refPairCounts, pairHarmonics, pairBins, bias });
+    reweighting.push({ runs: pooled.length, sweeps: step.sweeps, effectiveFraction: step.effectiveFraction });
     coefficients = coefficients.map((c, k) => c.map((v, i) => v + step.delta[k][i]));
     pairCoefficients = pairCoefficients.map((c, p) => c.map((v, i) => v + step.pairDelta[p][i]));
     correction = new FourierDihedrals(quads, coefficients);
     pairCorrection = pairTerm();
     current = new EnergyModel(n, { ...baseTerms, [CORRECTION]: correction, ...(pairCorrection ? { [PAIR_CORRECTION]: pairCorrection } : {}) });
   }
-  return { model: current, correction, ...(pairCorrection ? { pairCorrection } : {}), divergence, pairDivergence, reweighting };
+  return { model: current, correction, ...(pairCorrection ? { pairCorrection } : {}), divergence, pairDivergence, reweighting, runs };
+}
+
+/**
+ * Save refinement runs (to pool them with later rounds in another session) as NPZ: per run r,
+ * `angles_r` [quads, frames] (radians), `coefficients_r` [quads, 2K + 1] and, with pairs,
+ * `pair_coefficients_r` [pairs, 4K²] (kJ/mol). Written atomically.
+ */
+export function saveRefinementRuns(path: string, runs: readonly RefinementRun[]): void {
+  const matrix = (rows: readonly ArrayLike<number>[]) => ({ dtype: '<f8' as const, shape: [rows.length, rows[0]?.length ?? 0], data: Float64Array.from(rows.flatMap((r) => Array.from(r))) });
+  writeNpz(path, Object.fromEntries(runs.flatMap((run, r) => [
+    [`angles_${r}`, matrix(run.angles)],
+    [`coefficients_${r}`, matrix(run.coefficients)],
+    ...(run.pairCoefficients.length > 0 ? [[`pair_coefficients_${r}`, matrix(run.pairCoefficients)]] : []),
+  ])));
+}
+
+/**
+ * Runs saved by {@link saveRefinementRuns}.
+ * @throws Error naming the file and array when one is missing or not a 2-D array.
+ */
+export function loadRefinementRuns(path: string): RefinementRun[] {
+  const npz = readNpz(path);
+  const rows = (name: string): Float64Array[] => {
+    const a = npz.get(name);
+    if (a.shape.length !== 2) throw new Error(`${path}: ${name} has shape [${a.shape.join(', ')}]; expected a 2-D array [rows, columns]`);
+    const values = npyToNumbers(a, `${path}: ${name}`);
+    return Array.from({ length: a.shape[0] }, (_, i) => values.slice(i * a.shape[1], (i + 1) * a.shape[1]));
+  };
+  const count = npz.names.filter((n) => /^angles_\d+$/.test(n)).length;
+  return Array.from({ length: count }, (_, r) => ({
+    angles: rows(`angles_${r}`),
+    coefficients: rows(`coefficients_${r}`).map((c) => Array.from(c)),
+    pairCoefficients: npz.has(`pair_coefficients_${r}`) ? rows(`pair_coefficients_${r}`).map((c) => Array.from(c)) : [],
+  }));
+}
+
+/**
+ * The frames of `runs` as one sample of the last run's model: their angles end to end, and each
+ * frame's reduced bias (to start {@link reweightedCorrection} from) that reweights the pooled
+ * frames to that model by MBAR. The runs' models differ only in their corrections, so the
+ * reduced energy of every model is known at every frame. One run needs no bias.
+ * @param o pairs (indices into `quads`) that the runs' pair couplings belong to, as in
+ *   {@link refineDihedrals}; kT, kJ/mol.
+ */
+export function poolRuns(runs: readonly RefinementRun[], quads: readonly Quad[], o: { pairs?: readonly (readonly [number, number])[]; kT: number }): {
+  angles: Float64Array[]; bias?: Float64Array;
+} {
+  const pairs = o.pairs ?? [];
+  if (runs.length === 1) return { angles: runs[0].angles };
+  const angles = quads.map((_, k) => {
+    const out = new Float64Array(runs.reduce((s, r) => s + r.angles[k].length, 0));
+    let at = 0;
+    for (const r of runs) {
+      out.set(r.angles[k], at);
+      at += r.angles[k].length;
+    }
+    return out;
+  });
+  const frames = angles[0].length;
+  const reduced = runs.map((run) => {
+    const series = new FourierDihedrals(quads, run.coefficients);
+    const couplings = pairs.length > 0 ? new FourierDihedralPairs(pairs.map(([a, b]) => [quads[a], quads[b]]), run.pairCoefficients) : undefined;
+    const u = new Float64Array(frames);
+    for (let i = 0; i < frames; i++) {
+      let v = 0;
+      for (let k = 0; k < quads.length; k++) v += series.value(k, angles[k][i]);
+      pairs.forEach(([a, b], p) => {
+        v += couplings!.value(p, angles[a][i], angles[b][i]);
+      });
+      u[i] = v / o.kT;
+    }
+    return u;
+  });
+  const { logMixture } = mbar(reduced, runs.map((r) => r.angles[0].length));
+  const last = reduced[reduced.length - 1];
+  return { angles, bias: last.map((u, i) => u + logMixture[i]) };
 }
 
 /** What {@link reweightedCorrection} needs besides the samples. */
@@ -180,6 +297,11 @@ export interface ReweightOptions {
   maxSweeps?: number;
   /** Converged when no sweep changes the correction by more than this at a shared bin, in units of kT; default 0.002. */
   tolerance?: number;
+  /**
+   * Reduced bias each frame carries before any correction (its weight is exp(−bias)), e.g. to
+   * reweight frames pooled from several runs to one model; default none.
+   */
+  bias?: Float64Array;
 }
 
 /** One block of the correction: its basis functions, and the log ratio of reweighted to reference histograms at the bins both populate. */
@@ -299,7 +421,8 @@ export function reweightedCorrection(sampled: readonly Float64Array[], refCounts
     }),
   ];
   // Reduced bias of every frame, ΔU/kT, kept up to date as the blocks change.
-  const bias = new Float64Array(frames);
+  if (o.bias && o.bias.length !== frames) throw new Error(`reweightedCorrection: bias holds ${o.bias.length} frames, the samples ${frames}`);
+  const bias = o.bias ? Float64Array.from(o.bias) : new Float64Array(frames);
   const weights = new Float64Array(frames);
   const squares = new Float64Array(frames);
   const updateWeights = (): void => {
