@@ -81,6 +81,8 @@ export interface RefineOptions {
   runs?: readonly RefinementRun[];
   /** Called after every CG run with the round (0 = the model as given) and the dihedrals sampled, radians. */
   onRound?: (round: number, sampled: Float64Array[]) => void;
+  /** Called as each round's CG run advances: its round, and time steps done of its total. */
+  onProgress?: (round: number, done: number, total: number) => void;
 }
 
 /** One CG run of refinement: the dihedrals it sampled and the correction of the model that ran. */
@@ -175,6 +177,7 @@ export async function refineDihedrals(model: EnergyModel, quads: readonly Quad[]
   for (let round = 0; ; round++) {
     const sim = await simulateReplicas(current.asPotential(`refinement round ${round}`), {
       starts: o.reference, replicas, masses: o.masses, temperature: o.temperature, dt: o.dt ?? 0.002, ps, saveEveryPs, seed: (o.seed ?? 1) + round,
+      ...(o.onProgress ? { onProgress: (done: number, total: number) => o.onProgress!(round, done, total) } : {}),
     });
     const x = replicaFrames(sim, Math.round(skipPs / saveEveryPs));
     const sampled = quads.map((q) => dihedrals(x, n, q));
