@@ -36,7 +36,7 @@ import { dihedrals } from '../kernel-lib/dist/analysis/geometry.js';
 import { degrees } from '../kernel-lib/dist/units.js';
 import { fes2d } from '../kernel-lib/dist/analysis/fes.js';
 import { fesMse, klDivergenceCommon } from '../kernel-lib/dist/analysis/divergence.js';
-import { ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI, alanineBasinPopulations } from '../kernel-lib/dist/datasets/alanineDipeptide.js';
+import { ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI, alanineBasin, alanineBasinPopulations } from '../kernel-lib/dist/datasets/alanineDipeptide.js';
 import { readDataset } from '../kernel-lib/dist/io/dataset.js';
 import { baoab, initState } from '../kernel-lib/dist/md/integrators.js';
 import { Random } from '../kernel-lib/dist/md/random.js';
@@ -46,7 +46,8 @@ import { mapDataset } from '../kernel-lib/dist/methods/forcematching/data.js';
 import { Adam } from '../kernel-lib/dist/methods/forcematching/adam.js';
 import { BUILTIN_MAPS } from '../kernel-lib/dist/methods/forcematching/mapping.js';
 import { buildModel, fitForceMatching, fitPriors } from '../kernel-lib/dist/methods/forcematching/model.js';
-import { loadRefinementRuns, refineDihedrals, saveRefinementRuns } from '../kernel-lib/dist/methods/forcematching/refine.js';
+import { loadRefinementRuns, poolRuns, refineDihedrals, saveRefinementRuns } from '../kernel-lib/dist/methods/forcematching/refine.js';
+import { kT } from '../kernel-lib/dist/units.js';
 
 const env = (k, d) => process.env[k] ?? d;
 const list = (k, d) => env(k, d).split(',').filter(Boolean);
@@ -71,6 +72,9 @@ const modelDir = process.env.FM_MODEL_DIR;
 
 await initBackend();
 const grid = { min: -180, max: 180, bins: 60 };
+// φ and ψ as bead dihedrals of both maps (their first five beads are the backbone), refined together.
+const quads = [[0, 1, 2, 3], [1, 2, 3, 4]];
+const pairs = [[0, 1]];
 const betaOf = (p) => p.C5 + p['C7eq/PPII'];
 const fmt = (v, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
 const meanSd = (xs) => {
@@ -92,6 +96,31 @@ function compare(phi, psi, ref) {
     ratio: pops.alphaR / betaOf(pops),
     fes: s,
   };
+}
+
+/**
+ * αR/β of CG frames (degrees), optionally weighted, with its jackknife sd over 10 groups of
+ * replicas (replicas are independent; frames within one are not). `runLengths`: the frames of
+ * each run the frames come from, in order, each run `replicas` replicas, replica-major.
+ */
+function ratioJackknife(phi, psi, runLengths, weights) {
+  const groups = 10;
+  const [a, b] = [new Float64Array(groups), new Float64Array(groups)];
+  let at = 0;
+  for (const length of runLengths) {
+    const perReplica = length / replicas;
+    for (let i = 0; i < length; i++, at++) {
+      const g = Math.floor(i / perReplica) % groups;
+      const basin = alanineBasin(phi[at], psi[at]);
+      const w = weights ? weights[at] : 1;
+      if (basin === 'alphaR') a[g] += w;
+      else if (basin === 'C5' || basin === 'C7eq/PPII') b[g] += w;
+    }
+  }
+  const [sa, sb] = [a, b].map((v) => v.reduce((x, y) => x + y, 0));
+  const leaveOut = Array.from(a, (ag, g) => (sa - ag) / (sb - b[g]));
+  const mean = leaveOut.reduce((x, y) => x + y, 0) / groups;
+  return { ratio: sa / sb, sd: Math.sqrt(((groups - 1) / groups) * leaveOut.reduce((x, r) => x + (r - mean) ** 2, 0)) };
 }
 
 /** One data set from one file or from several of the same molecule (e.g. replicas generated in parts), frames in order. */
@@ -174,8 +203,8 @@ async function runOne(all, ref, mapName, model, seed) {
     const earlierRuns = resumed && existsSync(runsFile) ? loadRefinementRuns(runsFile) : [];
     if (resumed) head += `, resumed after ${earlier} refinement rounds (${earlierRuns.length} runs kept)`;
     try {
-      refined = await refineDihedrals(resumed ? EnergyModel.load(refinedFile) : fit.model, [[0, 1, 2, 3], [1, 2, 3, 4]], {
-        reference: cg.trajectory.positions, masses, temperature: T, iterations: refine, replicas, ps, skipPs, dt, saveEveryPs: savePs, seed: seed + 100 + (resumed ? earlier + 1 : 0), runs: earlierRuns,
+      refined = await refineDihedrals(resumed ? EnergyModel.load(refinedFile) : fit.model, quads, {
+        pairs, reference: cg.trajectory.positions, masses, temperature: T, iterations: refine, replicas, ps, skipPs, dt, saveEveryPs: savePs, seed: seed + 100 + (resumed ? earlier + 1 : 0), runs: earlierRuns,
         onRound: (round, [phi, psi]) => {
           const p = alanineBasinPopulations(degrees(phi), degrees(psi));
           rounds.push(`${round}: ${fmt(p.alphaR / betaOf(p))}`);
@@ -193,7 +222,14 @@ async function runOne(all, ref, mapName, model, seed) {
       saveRefinementRuns(runsFile, refined.runs);
       writeFileSync(recordFile, JSON.stringify({ rounds: earlier + refine }));
     }
-    head += `, dihedral refinement ${fmt((performance.now() - t3) / 1000, 0)} s (αR/β by round ${rounds.join(', ')}; effective fraction of the reweighted frames (runs pooled) by round ${refined.reweighting.map((r, k) => `${k + 1}: ${fmt(r.effectiveFraction)} (${r.runs})`).join(', ')})`;
+    // Every run reweighted to the final model (they differ only in dihedral terms): its αR/β from
+    // all the sampling, beside the direct run's.
+    const { angles, bias } = poolRuns(refined.runs, quads, { pairs, kT: kT(T) });
+    const lowest = bias ? bias.reduce((x, y) => Math.min(x, y), Infinity) : 0;
+    const weights = bias && bias.map((v) => Math.exp(lowest - v));
+    const all = ratioJackknife(degrees(angles[0]), degrees(angles[1]), refined.runs.map((r) => r.angles[0].length), weights);
+    const effective = weights ? weights.reduce((x, y) => x + y, 0) ** 2 / (weights.length * weights.reduce((x, y) => x + y * y, 0)) : 1;
+    head += `, dihedral refinement ${fmt((performance.now() - t3) / 1000, 0)} s (αR/β by round ${rounds.join(', ')}; effective fraction of the reweighted frames (runs pooled) by round ${refined.reweighting.map((r, k) => `${k + 1}: ${fmt(r.effectiveFraction)} (${r.runs})`).join(', ')}; αR/β of the final model from all ${refined.runs.length} runs reweighted by MBAR ${fmt(all.ratio)} ± ${fmt(all.sd)}, effective fraction ${fmt(effective)})`;
   }
   let evaluated = finalRun;
   let simS;
@@ -210,7 +246,7 @@ async function runOne(all, ref, mapName, model, seed) {
     }
     simS = (performance.now() - t2) / 1000;
     const x = replicaFrames(sim, Math.round(skipPs / savePs));
-    evaluated = [degrees(dihedrals(x, beads, [0, 1, 2, 3])), degrees(dihedrals(x, beads, [1, 2, 3, 4]))];
+    evaluated = quads.map((q) => degrees(dihedrals(x, beads, q)));
   }
   fit.model.dispose();
   const [phi, psi] = evaluated;
@@ -230,7 +266,7 @@ async function runOne(all, ref, mapName, model, seed) {
   const h = phi.length / 2;
   const selfKl = klDivergenceCommon(fes2d(phi.subarray(0, h), psi.subarray(0, h), grid, grid, T).counts, fes2d(phi.subarray(h), psi.subarray(h), grid, grid, T).counts).kl;
   const run = simS === undefined ? 'evaluated on the refinement\'s last run' : `simulate ${fmt(simS, 0)} s`;
-  const line = `${head}, ${run}; KL ${fmt(res.kl)} (coverage ${fmt(res.coverage)}), MSE ${fmt(res.mse, 2)}, αR ${fmt(res.pops.alphaR)}, β ${fmt(betaOf(res.pops))}, φ>0 ${fmt(res.pops['phi>0'])}, αR/β ${fmt(res.ratio)} (time halves ${fmt(drift[0])}, ${fmt(drift[1])}); KL between replica halves ${fmt(selfKl)}`;
+  const line = `${head}, ${run}; KL ${fmt(res.kl)} (coverage ${fmt(res.coverage)}), MSE ${fmt(res.mse, 2)}, αR ${fmt(res.pops.alphaR)}, β ${fmt(betaOf(res.pops))}, φ>0 ${fmt(res.pops['phi>0'])}, αR/β ${fmt(res.ratio)} ± ${fmt(ratioJackknife(phi, psi, [phi.length]).sd)} (time halves ${fmt(drift[0])}, ${fmt(drift[1])}); KL between replica halves ${fmt(selfKl)}`;
   if (!finalRun || !evalRun) return { selfKl, kl: res.kl, coverage: res.coverage, mse: res.mse, pops: res.pops, ratio: res.ratio, drift, line };
   const cat = (a, b) => {
     const out = new Float64Array(a.length + b.length);
@@ -239,7 +275,7 @@ async function runOne(all, ref, mapName, model, seed) {
     return out;
   };
   const pooled = compare(cat(phi, finalRun[0]), cat(psi, finalRun[1]), ref);
-  const both = `${line}; pooled with the refinement's last run: KL ${fmt(pooled.kl)} (coverage ${fmt(pooled.coverage)}), MSE ${fmt(pooled.mse, 2)}, αR ${fmt(pooled.pops.alphaR)}, β ${fmt(betaOf(pooled.pops))}, αR/β ${fmt(pooled.ratio)}`;
+  const both = `${line}; pooled with the refinement's last run: KL ${fmt(pooled.kl)} (coverage ${fmt(pooled.coverage)}), MSE ${fmt(pooled.mse, 2)}, αR ${fmt(pooled.pops.alphaR)}, β ${fmt(betaOf(pooled.pops))}, αR/β ${fmt(pooled.ratio)} ± ${fmt(ratioJackknife(cat(phi, finalRun[0]), cat(psi, finalRun[1]), [phi.length, finalRun[0].length]).sd)}`;
   return { selfKl, kl: pooled.kl, coverage: pooled.coverage, mse: pooled.mse, pops: pooled.pops, ratio: pooled.ratio, drift, line: both };
 }
 
