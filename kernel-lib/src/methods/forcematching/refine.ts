@@ -4,8 +4,9 @@
  * histogram of each pair of coupled dihedrals, such as a backbone's φ and ψ — with the
  * reference's, and add to a correction the ΔU (Fourier series per dihedral, 2-D couplings per
  * pair) under which the runs so far, reweighted to the corrected model, reproduce them
- * ({@link reweightedCorrection}, with every run pooled by MBAR); repeat. This is relative-entropy minimisation restricted to the
- * dihedral terms: at its fixed point the CG model reproduces every refined distribution.
+ * ({@link reweightedCorrection}, every run pooled by MBAR); repeat. This is relative-entropy
+ * minimisation restricted to the dihedral terms: at its fixed point the CG model reproduces
+ * every refined distribution.
  *
  * Why force matching needs it: the mean force is pinned down only where data are dense. Between
  * the αR and β basins of alanine dipeptide (ψ ≈ 60°–110°) 100 ns give a few hundred frames per
