@@ -4,6 +4,7 @@ import { doctorCommand } from './doctor.js';
 import { evaluateCommand } from './evaluate.js';
 import { generateCommand } from './generate.js';
 import { infoCommand } from './info.js';
+import { refineCommand } from './refine.js';
 import { simulateCommand } from './simulate.js';
 import { trainCommand } from './train.js';
 
@@ -21,6 +22,10 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
     summary: 'reference data with atomistic forces: <system> --ns T --save-every-ps S --replicas R --seed N --out file.npz',
   },
   info: { run: infoCommand, summary: 'atoms, frames, arrays, units, box, time and provenance of a file [--top file.pdb] [--json]' },
+  refine: {
+    run: refineCommand,
+    summary: 'dihedral refinement of a trained CG model against reference data: --model <dir> --data <data.npz> [--top file.pdb] [--rounds N] [--replicas R] [--ps T] [--dt ps] [--seed S]',
+  },
   simulate: {
     run: simulateCommand,
     summary: 'Langevin replicas of a trained CG model: --model <dir> [--start data.npz [--top file.pdb]] --replicas R --ps T [--dt ps] [--temperature K] [--seed S] --out traj.npz',

@@ -91,6 +91,19 @@ test('dihedral refinement recovers the torsion a model lacks, to within sampling
     /runs\[0\] holds 1 dihedrals, 1 series and 0 pair couplings; expected 1 dihedrals with 7 coefficients each and 0 pairs with 16/);
   assert.deepEqual(Object.keys(again.model.terms), ['bonds', 'angles', 'dihedral-correction']);
   await assert.rejects(refineDihedrals(res.model, [quad], { reference, masses, temperature: T, harmonics: 2 }), /the model's dihedral-correction term is not a 2-harmonic Fourier series on these quads/);
+  // Stopped halfway through the second run: the first round's correction and both runs' frames are kept.
+  const ac = new AbortController();
+  const cut = await refineDihedrals(bare, [quad], {
+    reference, masses, temperature: T, iterations: 2, replicas: 20, ps: 4, skipPs: 1, saveEveryPs: 0.1, seed: 7, signal: ac.signal,
+    onProgress: (round, done, total) => {
+      if (round === 1 && done >= total / 2) ac.abort();
+    },
+  });
+  assert.equal(cut.interrupted, true);
+  assert.deepEqual([cut.runs.length, cut.reweighting.length, cut.divergence.length], [2, 1, 2]);
+  const [full, partial] = cut.runs.map((r) => r.angles[0].length);
+  assert.ok(partial > 0 && partial < full, `frames kept: ${full} of the first run, ${partial} of the stopped one`);
+  assert.deepEqual(Object.keys(cut.model.terms), ['bonds', 'angles', 'dihedral-correction']);
   // Runs too short to fill the histogram: a clear error, not a wild correction.
   await assert.rejects(refineDihedrals(bare, [quad], { reference, masses, temperature: T, replicas: 2, ps: 0.3, skipPs: 0.1, saveEveryPs: 0.1 }),
     /round 0, dihedral \(0, 1, 2, 3\): the reference and the CG run share \d+ histogram bins, too few for 7 coefficients; run longer or use fewer harmonics/);

@@ -7,6 +7,7 @@
  * | `forcematching.json` | format tag, temperature, CG topology, map, force map, all-atom topology, training record |
  * | `frames.npz`         | a few hundred mapped training frames (cglab data set, CG topology): starts for simulations |
  * | `checkpoint.json`    | training state for `resume` (train.ts), while and after training       |
+ * | `refine-runs.npz`    | after `cglab refine`: the CG runs of dihedral refinement (refine.ts), pooled by later rounds |
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,6 +49,11 @@ export interface ModelInfo {
   /** Where the training data came from. */
   data: { source: string; frames: number };
   record?: TrainingRecord;
+  /**
+   * Dihedral refinement done on the model (`cglab refine`): corrections added, runs kept, the
+   * reference data, the refined quadruples, and per run KL(ref‖CG) per dihedral and per pair, nats.
+   */
+  refinement?: { rounds: number; runs: number; data: string; quads: number[][]; divergence: number[][]; pairDivergence: number[][] };
 }
 
 /** Paths of a model folder's files. */

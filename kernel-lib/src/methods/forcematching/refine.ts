@@ -84,6 +84,12 @@ export interface RefineOptions {
   onRound?: (round: number, sampled: Float64Array[]) => void;
   /** Called as each round's CG run advances: its round, and time steps done of its total. */
   onProgress?: (round: number, done: number, total: number) => void;
+  /**
+   * Stop at the next saved frame of the current run: its frames so far are kept as a run (when
+   * there are any after `skipPs`), and the model is returned with the corrections of the rounds
+   * completed.
+   */
+  signal?: AbortSignal;
 }
 
 /** One CG run of refinement: the dihedrals it sampled and the correction of the model that ran. */
@@ -116,6 +122,8 @@ export interface Refined {
   reweighting: { runs: number; sweeps: number; effectiveFraction: number }[];
   /** Every run, the earlier ones given first: pass them as `runs` to refine the returned model further. */
   runs: RefinementRun[];
+  /** Whether `signal` stopped the refinement before its last round. */
+  interrupted: boolean;
 }
 
 /** Names of the correction terms refinement adds to a model. */
@@ -175,19 +183,23 @@ export async function refineDihedrals(model: EnergyModel, quads: readonly Quad[]
       throw new Error(`refineDihedrals: runs[${r}] holds ${run.angles.length} dihedrals, ${run.coefficients.length} series and ${run.pairCoefficients.length} pair couplings; expected ${quads.length} dihedrals with ${2 * harmonics + 1} coefficients each and ${pairs.length} pairs with ${4 * pairHarmonics ** 2}: pass the runs of a refinement with the same quads, harmonics and pairs`);
     }
   });
+  let interrupted = false;
   for (let round = 0; ; round++) {
     const sim = await simulateReplicas(current.asPotential(`refinement round ${round}`), {
-      starts: o.reference, replicas, masses: o.masses, temperature: o.temperature, dt: o.dt ?? 0.002, ps, saveEveryPs, seed: (o.seed ?? 1) + round,
+      starts: o.reference, replicas, masses: o.masses, temperature: o.temperature, dt: o.dt ?? 0.002, ps, saveEveryPs, seed: (o.seed ?? 1) + round, signal: o.signal,
       ...(o.onProgress ? { onProgress: (done: number, total: number) => o.onProgress!(round, done, total) } : {}),
     });
-    const x = replicaFrames(sim, Math.round(skipPs / saveEveryPs));
+    interrupted = sim.interrupted;
+    const skip = Math.round(skipPs / saveEveryPs);
+    if (sim.frames <= skip) break;
+    const x = replicaFrames(sim, skip);
     const sampled = quads.map((q) => dihedrals(x, n, q));
     runs.push({ angles: sampled, coefficients: coefficients.map((c) => [...c]), pairCoefficients: pairCoefficients.map((c) => [...c]) });
     o.onRound?.(round, sampled);
     const cgCounts = sampled.map((a) => histogram1d(a, grid));
     divergence.push(quads.map((_, k) => klDivergenceCommon(refCounts[k], cgCounts[k]).kl));
     pairDivergence.push(pairs.map(([a, b], p) => klDivergenceCommon(refPairCounts[p], histogram2d(sampled[a], sampled[b], pairGrid, pairGrid)).kl));
-    if (round === iterations) break;
+    if (round === iterations || interrupted) break;
     const pooled = (o.pool ?? true) ? runs : runs.slice(-1);
     const { angles, bias } = poolRuns(pooled, quads, { pairs, kT: kTValue });
     const step = reweightedCorrection(angles, refCounts, { quads, round, kT: kTValue, harmonics, bins: grid.bins, pairs, refPairCounts, pairHarmonics, pairBins, bias });
@@ -198,7 +210,7 @@ export async function refineDihedrals(model: EnergyModel, quads: readonly Quad[]
     pairCorrection = pairTerm();
     current = new EnergyModel(n, { ...baseTerms, [CORRECTION]: correction, ...(pairCorrection ? { [PAIR_CORRECTION]: pairCorrection } : {}) });
   }
-  return { model: current, correction, ...(pairCorrection ? { pairCorrection } : {}), divergence, pairDivergence, reweighting, runs };
+  return { model: current, correction, ...(pairCorrection ? { pairCorrection } : {}), divergence, pairDivergence, reweighting, runs, interrupted };
 }
 
 /**

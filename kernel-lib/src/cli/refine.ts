@@ -1,0 +1,114 @@
+/**
+ * `cglab refine --model <dir> --data <data set> [--top file.pdb] [--rounds N] [--replicas R]
+ * [--ps T] [--skip-ps S] [--dt ps] [--seed S]`, with optional `--dihedrals i-j-k-l,...`,
+ * `--harmonics K`, `--pair-harmonics K`, `--save-every-ps P` and `--temperature K`: dihedral
+ * refinement (methods/forcematching/refine.ts) of a model folder written by `cglab train
+ * forcematching`, against the φ/ψ-like dihedrals of `--data` (all-atom frames, mapped with the
+ * model's map, or CG frames of its beads). The refined model replaces `model.json`; every CG
+ * run is kept in `refine-runs.npz` and pooled by the next `cglab refine` of the folder, which
+ * continues from the refined model. Ctrl-C stops at the next saved frame and keeps what was
+ * computed.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend } from '../backend/select.js';
+import type { Quad } from '../cg/features.js';
+import { FourierDihedrals } from '../cg/priors.js';
+import { readCoordinates } from '../io/dataset.js';
+import { bondedTuples } from '../methods/forcematching/model.js';
+import { loadModelDir, modelFiles, startPositions, writeModelInfo } from '../methods/forcematching/modelDir.js';
+import { loadRefinementRuns, refineDihedrals, saveRefinementRuns } from '../methods/forcematching/refine.js';
+import { progressBar } from '../util/progress.js';
+import { optString, parseArgs } from './args.js';
+import { abortOnSigint, numberOption, requiredOption } from './train.js';
+
+/** The file in a model folder that keeps the refinement's runs. */
+export const REFINE_RUNS = 'refine-runs.npz';
+
+/** `--dihedrals 0-1-2-3,1-2-3-4` as quadruples of bead indices below `beads`. */
+function parseDihedrals(text: string, beads: number): Quad[] {
+  return text.split(',').map((part) => {
+    const q = part.split('-').map(Number);
+    if (q.length !== 4 || q.some((i) => !Number.isInteger(i) || i < 0 || i >= beads) || new Set(q).size !== 4) {
+      throw new Error(`cglab refine: --dihedrals entry '${part}' must be four different bead indices 0 to ${beads - 1} joined by '-', e.g. 0-1-2-3`);
+    }
+    return q as unknown as Quad;
+  });
+}
+
+export async function refineCommand(argv: string[]): Promise<number> {
+  const cmd = 'refine';
+  const args = parseArgs(argv, {
+    valued: ['model', 'data', 'top', 'rounds', 'replicas', 'ps', 'skip-ps', 'dt', 'seed', 'dihedrals', 'harmonics', 'pair-harmonics', 'save-every-ps', 'temperature'],
+  }, cmd);
+  if (args.positional.length) throw new Error(`cglab refine: unexpected argument '${args.positional[0]}'; every input is an option (--model, --data)`);
+  const dir = requiredOption(args, 'model', cmd, '<model folder>');
+  const data = requiredOption(args, 'data', cmd, '<reference data set>');
+  const rounds = numberOption(args, 'rounds', cmd, 1) as number;
+  const replicas = numberOption(args, 'replicas', cmd, 100) as number;
+  for (const [name, v] of [['rounds', rounds], ['replicas', replicas]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`cglab refine: --${name} must be a positive integer, got ${optString(args, name)}`);
+  }
+
+  await initBackend();
+  const m = loadModelDir(dir);
+  try {
+    const reference = startPositions(m, readCoordinates(data, { top: optString(args, 'top') }), data);
+    const beads = m.info.cgTopology.atoms.length;
+    // The dihedrals of an earlier refinement, else those asked for, else the backbone's: bonded
+    // quadruples of consecutive beads (φ and ψ for backbone5 and backbone6).
+    const earlier = m.model.terms['dihedral-correction'];
+    const given = optString(args, 'dihedrals');
+    const quads: Quad[] = given !== undefined ? parseDihedrals(given, beads)
+      : earlier instanceof FourierDihedrals ? earlier.tuples.map((q) => [...q] as unknown as Quad)
+        : bondedTuples(m.info.cgTopology).dihedrals.filter((q) => q.every((b, i) => b === q[0] + i));
+    if (quads.length === 0) throw new Error(`cglab refine: ${dir}: the CG topology has no bonded dihedral of consecutive beads; name the dihedrals to refine with --dihedrals i-j-k-l,...`);
+    const runsFile = join(dir, REFINE_RUNS);
+    const runs = existsSync(runsFile) ? loadRefinementRuns(runsFile) : [];
+    const ac = new AbortController();
+    const uninstall = abortOnSigint(ac, 'cglab refine: interrupted — keeping the runs and corrections computed so far');
+    const ps = numberOption(args, 'ps', cmd, 200) as number;
+    const bar = progressBar(`refine ${rounds} round${rounds > 1 ? 's' : ''}, ${replicas}×${ps} ps per run`);
+    try {
+      const res = await refineDihedrals(m.model, quads, {
+        reference, masses: m.masses, temperature: numberOption(args, 'temperature', cmd, m.info.temperature) as number,
+        iterations: rounds, replicas, ps,
+        skipPs: numberOption(args, 'skip-ps', cmd, 10),
+        dt: numberOption(args, 'dt', cmd, 0.002),
+        saveEveryPs: numberOption(args, 'save-every-ps', cmd, 0.25),
+        harmonics: numberOption(args, 'harmonics', cmd),
+        pairHarmonics: numberOption(args, 'pair-harmonics', cmd),
+        // Runs of earlier calls took seeds seed + 0, 1, …: go on from there.
+        seed: (numberOption(args, 'seed', cmd, 1) as number) + runs.length,
+        runs,
+        signal: ac.signal,
+        onProgress: (round, done, total) => bar.update(round * total + done, (rounds + 1) * total, `run ${round + 1}/${rounds + 1}`),
+      });
+      const kept = res.runs.length - runs.length;
+      bar.done(`${kept} run${kept === 1 ? '' : 's'}${res.interrupted ? ', interrupted' : ''}`);
+      const kl = (d: number[]) => d.map((v) => v.toFixed(3)).join(', ');
+      res.divergence.forEach((d, k) => process.stderr.write(`  run ${k + 1}: KL(ref‖CG) per dihedral ${kl(d)}${res.pairDivergence[k].length ? `; per pair ${kl(res.pairDivergence[k])}` : ''} nats\n`));
+      if (kept > 0) saveRefinementRuns(runsFile, res.runs);
+      const corrected = res.reweighting.length;
+      if (corrected > 0) res.model.save(modelFiles(dir).model);
+      const before = m.info.refinement;
+      writeModelInfo(dir, {
+        ...m.info,
+        refinement: {
+          rounds: (before?.rounds ?? 0) + corrected,
+          runs: res.runs.length,
+          data,
+          quads: quads.map((q) => [...q]),
+          divergence: [...(before?.divergence ?? []), ...res.divergence],
+          pairDivergence: [...(before?.pairDivergence ?? []), ...res.pairDivergence],
+        },
+      });
+      process.stderr.write(`cglab refine: ${corrected} correction${corrected === 1 ? '' : 's'} added to ${modelFiles(dir).model}; ${res.runs.length} runs kept in ${runsFile}\n`);
+      return res.interrupted ? 130 : 0;
+    } finally {
+      uninstall();
+    }
+  } finally {
+    m.model.dispose();
+  }
+}

@@ -1,0 +1,61 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadRefinementRuns } from 'cglab/methods/forcematching/refine';
+
+const bin = fileURLToPath(new URL('../../../node_modules/.bin/cglab', import.meta.url));
+const fixture = fileURLToPath(new URL('../../../test/fixtures/cg/alanine-dipeptide-400.npz', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'cglab-cli-refine-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const cglab = (args: string[]) => spawnSync(bin, args, { encoding: 'utf8' });
+const model = join(dir, 'cgnet5');
+// The fixture holds 400 frames: one harmonic per series on coarse histograms is what they support.
+const small = ['--replicas', '50', '--ps', '2', '--skip-ps', '0.2', '--save-every-ps', '0.05', '--harmonics', '1', '--pair-harmonics', '1'];
+const terms = () => JSON.parse(readFileSync(join(model, 'model.json'), 'utf8')).config.terms.map((t: { kind: string }) => t.kind);
+
+test('refine adds the dihedral corrections to a model folder, keeps its runs, and a second call pools them and goes on', () => {
+  const t = cglab(['train', 'forcematching', '--data', fixture, '--map', 'backbone5', '--model', 'cgnet', '--epochs', '1', '--out', model]);
+  assert.equal(t.status, 0, t.stderr);
+  const r = cglab(['refine', '--model', model, '--data', fixture, ...small]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /run 1: KL\(ref‖CG\) per dihedral \d\.\d{3}, \d\.\d{3}; per pair \d\.\d{3} nats/);
+  assert.match(r.stderr, /1 correction added to .*model\.json; 2 runs kept in .*refine-runs\.npz/);
+  assert.deepEqual(terms(), ['harmonic-bonds', 'harmonic-angles', 'repulsion', 'fourier-dihedrals', 'feature-mlp', 'fourier-dihedrals', 'fourier-dihedral-pairs']);
+  const info = JSON.parse(readFileSync(join(model, 'forcematching.json'), 'utf8'));
+  assert.deepEqual({ rounds: info.refinement.rounds, runs: info.refinement.runs, quads: info.refinement.quads }, { rounds: 1, runs: 2, quads: [[0, 1, 2, 3], [1, 2, 3, 4]] });
+  assert.equal(info.refinement.pairDivergence.length, 2);
+
+  const again = cglab(['refine', '--model', model, '--data', fixture, ...small]);
+  assert.equal(again.status, 0, again.stderr);
+  assert.match(again.stderr, /1 correction added to .*; 4 runs kept/);
+  const runs = loadRefinementRuns(join(model, 'refine-runs.npz'));
+  assert.equal(runs.length, 4);
+  // The second call's first run is of the model the first call refined, with its correction.
+  assert.deepEqual(runs[2].coefficients, runs[1].coefficients);
+  assert.notDeepEqual(runs[1].coefficients, runs[0].coefficients);
+  assert.equal(JSON.parse(readFileSync(join(model, 'forcematching.json'), 'utf8')).refinement.rounds, 2);
+  const sim = cglab(['simulate', '--model', model, '--replicas', '2', '--ps', '0.02', '--save-every-ps', '0.01', '--out', join(dir, 'traj.npz')]);
+  assert.equal(sim.status, 0, sim.stderr);
+
+  assert.match(cglab(['refine', '--model', model, '--data', fixture, '--dihedrals', '0-1-2-9']).stderr, /--dihedrals entry '0-1-2-9' must be four different bead indices 0 to 4 joined by '-'/);
+  assert.match(cglab(['refine', '--model', model, '--data', fixture, '--dihedrals', '0-1-2-3', ...small]).stderr, /the model's dihedral-correction term is not a 1-harmonic Fourier series on these quads/);
+  assert.match(cglab(['refine', '--model', model]).stderr, /--data <reference data set> is required/);
+  assert.match(cglab(['refine', '--model', model, '--data', fixture, '--rounds', '0']).stderr, /--rounds must be a positive integer, got 0/);
+});
+
+test('Ctrl-C during refinement exits with 130 and leaves a model folder that still loads', async () => {
+  const child = spawn(bin, ['refine', '--model', model, '--data', fixture, ...small, '--ps', '500']);
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  while (!/refine 1 round/.test(stderr)) await new Promise((r) => setTimeout(r, 100));
+  child.kill('SIGINT');
+  const code = await new Promise((r) => child.on('exit', r));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /interrupted — keeping the runs and corrections computed so far/);
+  const sim = cglab(['simulate', '--model', model, '--replicas', '2', '--ps', '0.02', '--save-every-ps', '0.01', '--out', join(dir, 'traj2.npz')]);
+  assert.equal(sim.status, 0, sim.stderr);
+});
