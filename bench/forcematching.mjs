@@ -16,6 +16,7 @@
 // FM_EVAL_RUN 1 (0, with refinement: evaluate on the refinement's last run, itself a run of the
 // final model, instead of simulating the final model once more); FM_RESUME 0 (1: refine the
 // refined model kept in FM_MODEL_DIR, <model>-<map>-seed<S>.refined.json, FM_REFINE rounds further);
+// FM_POOL corrected (the runs each round pools: corrected|all|last, refine.ts's pool option);
 // FM_ACCURACY 1 / FM_TIMING 1 (0 skips a part); FM_PROFILE 0 (1: kernels of a training step and
 // of a force evaluation, by time); FM_JOBS 1 (runs at a time, each in its own
 // process: for machines with more cores); FM_OPTIONS, JSON merged into fitForceMatching's
@@ -46,7 +47,7 @@ import { mapDataset } from '../kernel-lib/dist/methods/forcematching/data.js';
 import { Adam } from '../kernel-lib/dist/methods/forcematching/adam.js';
 import { BUILTIN_MAPS } from '../kernel-lib/dist/methods/forcematching/mapping.js';
 import { buildModel, fitForceMatching, fitPriors } from '../kernel-lib/dist/methods/forcematching/model.js';
-import { loadRefinementRuns, poolRuns, refineDihedrals, saveRefinementRuns } from '../kernel-lib/dist/methods/forcematching/refine.js';
+import { loadRefinementRuns, pooledRuns, poolRuns, refineDihedrals, saveRefinementRuns } from '../kernel-lib/dist/methods/forcematching/refine.js';
 import { kT } from '../kernel-lib/dist/units.js';
 
 const env = (k, d) => process.env[k] ?? d;
@@ -68,6 +69,7 @@ const jobs = Number(env('FM_JOBS', 1));
 const refine = Number(env('FM_REFINE', 0));
 const evalRun = env('FM_EVAL_RUN', '1') !== '0';
 const resume = env('FM_RESUME', '0') === '1';
+const pool = env('FM_POOL', 'corrected');
 const modelDir = process.env.FM_MODEL_DIR;
 
 await initBackend();
@@ -204,7 +206,7 @@ async function runOne(all, ref, mapName, model, seed) {
     if (resumed) head += `, resumed after ${earlier} refinement rounds (${earlierRuns.length} runs kept)`;
     try {
       refined = await refineDihedrals(resumed ? EnergyModel.load(refinedFile) : fit.model, quads, {
-        pairs, reference: cg.trajectory.positions, masses, temperature: T, iterations: refine, replicas, ps, skipPs, dt, saveEveryPs: savePs, seed: seed + 100 + (resumed ? earlier + 1 : 0), runs: earlierRuns,
+        pairs, pool, reference: cg.trajectory.positions, masses, temperature: T, iterations: refine, replicas, ps, skipPs, dt, saveEveryPs: savePs, seed: seed + 100 + (resumed ? earlier + 1 : 0), runs: earlierRuns,
         onRound: (round, [phi, psi]) => {
           const p = alanineBasinPopulations(degrees(phi), degrees(psi));
           rounds.push(`${round}: ${fmt(p.alphaR / betaOf(p))}`);
@@ -222,14 +224,15 @@ async function runOne(all, ref, mapName, model, seed) {
       saveRefinementRuns(runsFile, refined.runs);
       writeFileSync(recordFile, JSON.stringify({ rounds: earlier + refine }));
     }
-    // Every run reweighted to the final model (they differ only in dihedral terms): its αR/β from
-    // all the sampling, beside the direct run's.
-    const { angles, bias } = poolRuns(refined.runs, quads, { pairs, kT: kT(T) });
+    // The runs a next round would pool, reweighted to the final model (they differ only in
+    // dihedral terms): its αR/β from all that sampling, beside the direct run's.
+    const usable = pooledRuns(refined.runs, pool);
+    const { angles, bias } = poolRuns(usable, quads, { pairs, kT: kT(T) });
     const lowest = bias ? bias.reduce((x, y) => Math.min(x, y), Infinity) : 0;
     const weights = bias && bias.map((v) => Math.exp(lowest - v));
-    const all = ratioJackknife(degrees(angles[0]), degrees(angles[1]), refined.runs.map((r) => r.angles[0].length), weights);
+    const all = ratioJackknife(degrees(angles[0]), degrees(angles[1]), usable.map((r) => r.angles[0].length), weights);
     const effective = weights ? weights.reduce((x, y) => x + y, 0) ** 2 / (weights.length * weights.reduce((x, y) => x + y * y, 0)) : 1;
-    head += `, dihedral refinement ${fmt((performance.now() - t3) / 1000, 0)} s (αR/β by round ${rounds.join(', ')}; effective fraction of the reweighted frames (runs pooled) by round ${refined.reweighting.map((r, k) => `${k + 1}: ${fmt(r.effectiveFraction)} (${r.runs})`).join(', ')}; αR/β of the final model from all ${refined.runs.length} runs reweighted by MBAR ${fmt(all.ratio)} ± ${fmt(all.sd)}, effective fraction ${fmt(effective)})`;
+    head += `, dihedral refinement ${fmt((performance.now() - t3) / 1000, 0)} s (αR/β by round ${rounds.join(', ')}; effective fraction of the reweighted frames (runs pooled) by round ${refined.reweighting.map((r, k) => `${k + 1}: ${fmt(r.effectiveFraction)} (${r.runs})`).join(', ')}; αR/β of the final model from ${usable.length} of the ${refined.runs.length} runs (FM_POOL ${pool}) reweighted by MBAR ${fmt(all.ratio)} ± ${fmt(all.sd)}, effective fraction ${fmt(effective)})`;
   }
   let evaluated = finalRun;
   let simS;
@@ -331,7 +334,7 @@ if (env('FM_ACCURACY', '1') !== '0') {
   });
   console.log(`reference ${dataPath}: ${all.nFrames} frames; basins ${JSON.stringify(Object.fromEntries(Object.entries(ref.pops).map(([k, v]) => [k, +v.toFixed(3)])))}; αR/β ${fmt(ref.ratio)}; split-half KL ${fmt(h2.kl, 4)} (coverage ${fmt(h2.coverage)}), MSE ${fmt(h2.mse, 2)} (kJ/mol)²`);
   console.log(`sampling floor (the reference sampled like the CG runs: ${replicas} windows of ${win} frames, 5 draws): KL ${meanSd(floor.map((f) => f.kl))} (coverage ${meanSd(floor.map((f) => f.coverage))}), αR/β ${meanSd(floor.map((f) => f.ratio))}`);
-  console.log(`settings: ${frames} training frames, epochs ${epochs ?? 'default'}, options ${JSON.stringify(extra)}, ${refine} dihedral refinement rounds, ${replicas} replicas × ${ps} ps (dt ${dt} ps, first ${skipPs} ps dropped, saved every ${savePs} ps), seeds ${seeds.join(',')}, ${jobs} job${jobs > 1 ? 's' : ''} at a time${refine > 0 ? (evalRun ? '; the summary pools each evaluation run with the refinement\'s last run (two independent runs of the refined model)' : '; evaluated on the refinement\'s last run (a run of the refined model)') : ''}`);
+  console.log(`settings: ${frames} training frames, epochs ${epochs ?? 'default'}, options ${JSON.stringify(extra)}, ${refine} dihedral refinement rounds${refine > 0 ? ` (runs pooled: ${pool})` : ''}, ${replicas} replicas × ${ps} ps (dt ${dt} ps, first ${skipPs} ps dropped, saved every ${savePs} ps), seeds ${seeds.join(',')}, ${jobs} job${jobs > 1 ? 's' : ''} at a time${refine > 0 ? (evalRun ? '; the summary pools each evaluation run with the refinement\'s last run (two independent runs of the refined model)' : '; evaluated on the refinement\'s last run (a run of the refined model)') : ''}`);
   const list = maps.flatMap((mapName) => models.flatMap((model) => seeds.map((seed) => [mapName, model, seed])));
   const results = jobs > 1 ? await runPool(list, jobs) : [];
   if (jobs <= 1) {

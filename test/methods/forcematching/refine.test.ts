@@ -79,6 +79,12 @@ test('dihedral refinement recovers the torsion a model lacks, to within sampling
   const again = await refineDihedrals(res.model, [quad], { reference, masses, temperature: T, iterations: 0, replicas: 4, ps: 2, skipPs: 1, saveEveryPs: 0.1, runs: res.runs });
   assert.deepEqual(again.correction.coefficients, res.correction.coefficients);
   assert.equal(again.runs.length, 3);
+  // The as-trained run leaves the pool once there are runs of corrected models, unless pool is 'all'.
+  const more = { reference, masses, temperature: T, iterations: 1, replicas: 20, ps: 4, skipPs: 1, saveEveryPs: 0.1, runs: res.runs };
+  for (const [pool, pooled] of [['corrected', 2], ['all', 3], ['last', 1]] as const) {
+    assert.equal((await refineDihedrals(res.model, [quad], { ...more, pool })).reweighting[0].runs, pooled, pool);
+  }
+  await assert.rejects(refineDihedrals(res.model, [quad], { ...more, pool: 'some' as 'all' }), /pool is "some", expected 'corrected', 'all' or 'last'/);
   // Saved and loaded (another session's refinement pools them the same way).
   const dir = mkdtempSync(join(tmpdir(), 'cglab-refine-'));
   try {
