@@ -34,7 +34,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../kernel-lib/dist/backend/select.js';
 import { dihedrals } from '../kernel-lib/dist/analysis/geometry.js';
-import { degrees } from '../kernel-lib/dist/units.js';
+import { degrees, kT } from '../kernel-lib/dist/units.js';
 import { fes2d } from '../kernel-lib/dist/analysis/fes.js';
 import { fesMse, klDivergenceCommon } from '../kernel-lib/dist/analysis/divergence.js';
 import { ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI, alanineBasin, alanineBasinPopulations } from '../kernel-lib/dist/datasets/alanineDipeptide.js';
@@ -48,7 +48,6 @@ import { Adam } from '../kernel-lib/dist/methods/forcematching/adam.js';
 import { BUILTIN_MAPS } from '../kernel-lib/dist/methods/forcematching/mapping.js';
 import { buildModel, fitForceMatching, fitPriors } from '../kernel-lib/dist/methods/forcematching/model.js';
 import { loadRefinementRuns, pooledRuns, poolRuns, refineDihedrals, saveRefinementRuns } from '../kernel-lib/dist/methods/forcematching/refine.js';
-import { kT } from '../kernel-lib/dist/units.js';
 
 const env = (k, d) => process.env[k] ?? d;
 const list = (k, d) => env(k, d).split(',').filter(Boolean);
