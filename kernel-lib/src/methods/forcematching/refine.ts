@@ -145,9 +145,10 @@ const PAIR_CORRECTION = 'dihedral-pair-correction';
  * refinement returned (or one loaded from its file) is refined further: its correction is the
  * starting point, and the rounds add to it; pass the returned `runs` too, and they are pooled
  * with the new ones.
- * @throws Error when the model's correction terms do not fit `quads`, the harmonics or the pairs
- *   asked for, when a pair names a dihedral `quads` lacks, when a CG run is unstable, or when a
- *   round's histograms share too few bins to fit the correction.
+ * @throws Error when the model's correction terms or the given `runs` do not fit `quads`, the
+ *   harmonics or the pairs asked for, when a pair names a dihedral `quads` lacks, when `pool` is
+ *   not a known policy, when a CG run is unstable, or when a round's histograms share too few
+ *   bins to fit the correction.
  */
 export async function refineDihedrals(model: EnergyModel, quads: readonly Quad[], o: RefineOptions): Promise<Refined> {
   const pairs = o.pairs ?? quads.slice(1).flatMap((q, k) => (q.slice(0, 3).every((b, i) => b === quads[k][i + 1]) ? [[k, k + 1] as const] : []));
