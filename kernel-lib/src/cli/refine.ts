@@ -10,7 +10,6 @@
  * computed.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { initBackend } from '../backend/select.js';
 import type { Quad } from '../cg/features.js';
 import { FourierDihedrals } from '../cg/priors.js';
@@ -21,9 +20,6 @@ import { loadRefinementRuns, refineDihedrals, saveRefinementRuns } from '../meth
 import { progressBar } from '../util/progress.js';
 import { optString, parseArgs } from './args.js';
 import { abortOnSigint, numberOption, requiredOption } from './train.js';
-
-/** The file in a model folder that keeps the refinement's runs. */
-export const REFINE_RUNS = 'refine-runs.npz';
 
 /** `--dihedrals 0-1-2-3,1-2-3-4` as quadruples of bead indices below `beads`. */
 function parseDihedrals(text: string, beads: number): Quad[] {
@@ -63,7 +59,8 @@ export async function refineCommand(argv: string[]): Promise<number> {
       : earlier instanceof FourierDihedrals ? earlier.tuples.map((q) => [...q] as unknown as Quad)
         : bondedTuples(m.info.cgTopology).dihedrals.filter((q) => q.every((b, i) => b === q[0] + i));
     if (quads.length === 0) throw new Error(`cglab refine: ${dir}: the CG topology has no bonded dihedral of consecutive beads; name the dihedrals to refine with --dihedrals i-j-k-l,...`);
-    const runsFile = join(dir, REFINE_RUNS);
+    const files = modelFiles(dir);
+    const runsFile = files.refineRuns;
     const runs = existsSync(runsFile) ? loadRefinementRuns(runsFile) : [];
     const ac = new AbortController();
     const uninstall = abortOnSigint(ac, 'cglab refine: interrupted — keeping the runs and corrections computed so far');
@@ -90,7 +87,7 @@ export async function refineCommand(argv: string[]): Promise<number> {
       res.divergence.forEach((d, k) => process.stderr.write(`  run ${k + 1}: KL(ref‖CG) per dihedral ${kl(d)}${res.pairDivergence[k].length ? `; per pair ${kl(res.pairDivergence[k])}` : ''} nats\n`));
       if (kept > 0) saveRefinementRuns(runsFile, res.runs);
       const corrected = res.reweighting.length;
-      if (corrected > 0) res.model.save(modelFiles(dir).model);
+      if (corrected > 0) res.model.save(files.model);
       const before = m.info.refinement;
       writeModelInfo(dir, {
         ...m.info,
@@ -103,7 +100,7 @@ export async function refineCommand(argv: string[]): Promise<number> {
           pairDivergence: [...(before?.pairDivergence ?? []), ...res.pairDivergence],
         },
       });
-      process.stderr.write(`cglab refine: ${corrected} correction${corrected === 1 ? '' : 's'} added to ${modelFiles(dir).model}; ${res.runs.length} runs kept in ${runsFile}\n`);
+      process.stderr.write(`cglab refine: ${corrected} correction${corrected === 1 ? '' : 's'} added to ${files.model}; ${res.runs.length} runs kept in ${runsFile}\n`);
       return res.interrupted ? 130 : 0;
     } finally {
       uninstall();

@@ -57,8 +57,8 @@ export interface ModelInfo {
 }
 
 /** Paths of a model folder's files. */
-export function modelFiles(dir: string): { model: string; info: string; frames: string } {
-  return { model: join(dir, 'model.json'), info: join(dir, 'forcematching.json'), frames: join(dir, 'frames.npz') };
+export function modelFiles(dir: string): { model: string; info: string; frames: string; refineRuns: string } {
+  return { model: join(dir, 'model.json'), info: join(dir, 'forcematching.json'), frames: join(dir, 'frames.npz'), refineRuns: join(dir, 'refine-runs.npz') };
 }
 
 /** The description of a model trained on `cg`, for `forcematching.json`. */
