@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// Time a CGnet-like force-matching step on the wasm backend, with and without the MatMul
-// gradient override (explicit transposes) and with tf.tanh against cglab's tanh.
+// Time a CGnet-like force-matching step on the wasm backend: on tfjs-wasm's own products with
+// and without the MatMul gradient override (explicit transposes) and with tf.tanh against
+// cglab's tanh; then on the OpenBLAS products (kernel-lib/native), cglab's default.
 // Step: pair distances of 6 beads (matmul with the difference matrix), MLP 15 → 5×160 tanh → 1,
 // forces −∇E by tf.grad, loss mean((F − f_ref)²), its gradient w.r.t. the weights by
 // tf.variableGrads (a second derivative), one Adam update. Usage: node bench/backend.mjs
 // (after `npx tsc -b`). Runs in well under a minute.
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../kernel-lib/dist/backend/select.js';
-import { useExplicitTransposes } from '../kernel-lib/dist/backend/fastops.js';
+import { installBackendOptimisations, useExplicitTransposes, useNativeMatMul } from '../kernel-lib/dist/backend/fastops.js';
 import { pairDifferenceMatrix, pairDifferences, safeNorm, tanh } from '../kernel-lib/dist/backend/ops.js';
 
 const BEADS = 6;
@@ -62,6 +63,7 @@ function timeSteps(activation, explicitTransposes) {
   return ms;
 }
 
+useNativeMatMul(false);
 const variants = [];
 for (const [tanhName, activation] of [
   ['tf.tanh', tf.tanh],
@@ -71,15 +73,19 @@ for (const [tanhName, activation] of [
     variants.push({ tanhName, explicit, ms: timeSteps(activation, explicit) });
   }
 }
-useExplicitTransposes(true);
+installBackendOptimisations('wasm');
+const native = useNativeMatMul(true) ? timeSteps(tanh, false) : undefined;
 
 const ms = (t, e) => variants.find((v) => v.tanhName === t && v.explicit === e).ms;
 console.log(`wasm, force-matching step, ${BEADS} beads, batch ${BATCH}, MLP ${DEPTH}×${WIDTH}, ${STEPS} steps each`);
 for (const v of variants) {
-  console.log(`  ${v.tanhName.padEnd(10)}  MatMul gradient ${v.explicit ? 'explicit transposes' : 'transpose flags    '}  ${v.ms.toFixed(1).padStart(7)} ms/step`);
+  console.log(`  tfjs-wasm products, ${v.tanhName.padEnd(10)}  MatMul gradient ${v.explicit ? 'explicit transposes' : 'transpose flags    '}  ${v.ms.toFixed(1).padStart(7)} ms/step`);
 }
 console.log(`  override speed-up: ${(ms('tf.tanh', false) / ms('tf.tanh', true)).toFixed(2)}× with tf.tanh, ` +
   `${(ms('cglab tanh', false) / ms('cglab tanh', true)).toFixed(2)}× with cglab tanh`);
 console.log(`  cglab tanh speed-up: ${(ms('tf.tanh', true) / ms('cglab tanh', true)).toFixed(2)}× with the override, ` +
   `${(ms('tf.tanh', false) / ms('cglab tanh', false)).toFixed(2)}× without`);
 console.log(`  both together: ${(ms('tf.tanh', false) / ms('cglab tanh', true)).toFixed(2)}×`);
+console.log(native === undefined
+  ? '  OpenBLAS products: not built (node kernel-lib/native/build.mjs)'
+  : `  OpenBLAS products, cglab tanh, transpose flags: ${native.toFixed(1)} ms/step, ${(ms('cglab tanh', true) / native).toFixed(2)}× faster than the best tfjs-wasm variant`);

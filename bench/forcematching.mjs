@@ -4,8 +4,8 @@
 // FM_REPLICAS Langevin replicas from the kept training frames, and compared with the all-atom
 // φ/ψ free-energy surface (60×60 grid): KL(ref‖model) over the bins both populate (with the reference's fraction there), MSE of F over bins both populate (kJ/mol)²,
 // basin populations and the αR/β ratio (β = C5 + C7eq/PPII), mean ± sd over FM_SEEDS seeds.
-// Then speed: one training step (batch 256) and CG simulation steps/s (100 replicas) in cglab,
-// and the same in PyTorch (bench/forcematching_torch.py) with 1 and 2 threads.
+// Then speed: one training step (batch 256) and CG simulation steps/s (100 replicas) in cglab
+// (with its OpenBLAS products and with tfjs-wasm's own), and the same in PyTorch (bench/forcematching_torch.py) with 1 and 2 threads.
 //
 // Sizes (env): FM_DATA (default ~/.cache/cglab/alanine-reference/cglab-10x10ns.npz; a comma-separated
 // list of data sets of the same molecule is read as one),
@@ -33,6 +33,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../kernel-lib/dist/backend/select.js';
+import { installBackendOptimisations, matMulEngine, useNativeMatMul } from '../kernel-lib/dist/backend/fastops.js';
 import { dihedrals } from '../kernel-lib/dist/analysis/geometry.js';
 import { degrees, kT } from '../kernel-lib/dist/units.js';
 import { fes2d } from '../kernel-lib/dist/analysis/fes.js';
@@ -420,17 +421,27 @@ if (env('FM_TIMING', '1') !== '0') {
       adam.apply(Object.fromEntries(Object.entries(grads).map(([v, g]) => [byVariable.get(v), g])), 1e-4);
       return value.dataSync();
     });
-    step();
-    const trainMs = best(step, 3, 5);
     const pot = model.asPotential();
     const xs = Float64Array.from(chain.subarray(0, 100 * n * 3));
     const masses = new Float64Array(n).fill(13);
     const st = initState(pot, xs, masses, T, 1);
     const integrator = baoab({ dt, temperature: T, friction: 1, masses });
-    integrator.step(pot, st);
-    const simStepsPerS = 1000 / best(() => integrator.step(pot, st), 3, 20);
+    const timeBoth = () => {
+      step();
+      integrator.step(pot, st);
+      return { trainMs: best(step, 3, 5), simStepsPerS: 1000 / best(() => integrator.step(pot, st), 3, 20) };
+    };
+    // tfjs-wasm's own products first, for what the OpenBLAS addon buys; then cglab's default.
+    const wasm = tf.getBackend() === 'wasm';
+    if (wasm) useNativeMatMul(false);
+    const ownProducts = wasm ? timeBoth() : undefined;
+    installBackendOptimisations(tf.getBackend());
+    const { trainMs, simStepsPerS } = timeBoth();
     const torch = [1, 2].map((threads) => JSON.parse(execFileSync('/usr/bin/python3', [join(here, 'forcematching_torch.py'), file, '256', '100', String(threads)], { encoding: 'utf8' })));
-    console.log(`  ${kind.padEnd(8)} cglab (wasm, 1 thread/op): train step ${fmt(trainMs, 1)} ms, simulation ${fmt(simStepsPerS, 0)} steps/s`);
+    console.log(`  ${kind.padEnd(8)} cglab (${tf.getBackend()}, ${matMulEngine()} products, 1 thread/op): train step ${fmt(trainMs, 1)} ms, simulation ${fmt(simStepsPerS, 0)} steps/s`);
+    if (ownProducts) {
+      console.log(`  ${kind.padEnd(8)} cglab with tfjs-wasm's own products: train step ${fmt(ownProducts.trainMs, 1)} ms, simulation ${fmt(ownProducts.simStepsPerS, 0)} steps/s (OpenBLAS: ${fmt(ownProducts.trainMs / trainMs, 2)}× and ${fmt(simStepsPerS / ownProducts.simStepsPerS, 2)}× faster)`);
+    }
     if (env('FM_PROFILE', '0') !== '0') {
       const f100 = new Float64Array(xs.length);
       const e100 = new Float64Array(100);

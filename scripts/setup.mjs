@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildNativeGemm } from '../kernel-lib/native/build.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -13,7 +14,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // OpenMM (python3-simtk) our force field, nbclient runs notebooks headless on the tslab kernel.
 // jupyterlab_server (on jupyter_server) serves the lab app of `npm start`; jupyter_kernel_test
 // checks the kernel protocol; nbconvert shows that outputs read without the extension; Chromium
-// is the real browser of the end-to-end tests.
+// is the real browser of the end-to-end tests. gcc and OpenBLAS build the native matrix product
+// of the wasm backend (kernel-lib/native).
 const DEBIAN_PACKAGES = [
   'python3-numpy',
   'python3-mdtraj',
@@ -26,6 +28,8 @@ const DEBIAN_PACKAGES = [
   'python3-jupyter-kernel-test',
   'python3-nbconvert',
   'chromium',
+  'gcc',
+  'libopenblas-dev',
 ];
 
 const t0 = Date.now();
@@ -92,6 +96,10 @@ function build() {
   // compiles first because the renderer tests under test/ import its lib/.
   run(join(root, 'node_modules', '.bin', 'tsc'), ['-b', 'jupyter-extension']);
   run(join(root, 'node_modules', '.bin', 'tsc'), ['-b']);
+  // Optional: without it cglab is slower, not wrong (`cglab doctor` says why it is missing).
+  const gemm = buildNativeGemm();
+  if (!gemm.ok) log(`the OpenBLAS matrix product was not built, so tfjs-wasm's slower one is used: ${gemm.status}`);
+  else if (gemm.status === 'built') log('built the OpenBLAS matrix product (kernel-lib/native)');
 }
 
 function buildLab() {

@@ -1,13 +1,14 @@
-// The wasm MatMul gradient (explicit transposes, then plain products) against the flag-passing
-// form (tfjs's own formulas) and against a float64 reference, for every transpose combination
-// and batch-broadcasting case; wasm's buffer-sharing Identity.
+// wasm's OpenBLAS products (the native addon) against tfjs-wasm's own and a float64 reference;
+// the MatMul gradient (explicit transposes, then plain products) against the flag-passing form
+// (tfjs's own formulas) and the reference, on every product kernel, for every transpose
+// combination and batch-broadcasting case; the addon's bounds checks; wasm's buffer-sharing Identity.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend, type BackendName } from 'cglab/backend/select';
-import { installBackendOptimisations, useExplicitTransposes } from 'cglab/backend/fastops';
-
-const BACKENDS: BackendName[] = ['cpu', 'wasm'];
+import { installBackendOptimisations, matMulEngine, useExplicitTransposes, useNativeMatMul } from 'cglab/backend/fastops';
+import { NATIVE_GEMM_PATH, nativeGemmStatus } from 'cglab/backend/nativeGemm';
 
 /** Logical product [...batchA] [n,k] × [...batchB] [k,m]; stored shapes follow the flags. */
 interface Product {
@@ -19,8 +20,8 @@ interface Product {
 const N = 3;
 const K = 4;
 const M = 2;
-const shapeA = (p: Product) => [...p.batchA, ...(p.tA ? [K, N] : [N, K])];
-const shapeB = (p: Product) => [...p.batchB, ...(p.tB ? [M, K] : [K, M])];
+const shapeA = (p: Product, n = N, k = K) => [...p.batchA, ...(p.tA ? [k, n] : [n, k])];
+const shapeB = (p: Product, k = K, m = M) => [...p.batchB, ...(p.tB ? [m, k] : [k, m])];
 
 // tfjs's forward BatchMatMul broadcasts only a batch of one (or none) against any batch; it
 // silently returns a short buffer for e.g. [2,1]×[3], so such products are not cases here.
@@ -56,29 +57,34 @@ function broadcastShape(a: number[], b: number[]): number[] {
   });
 }
 
-/** Σ W ∘ matMul(a, b, tA, tB) in float64, with tfjs's batch broadcasting. */
-function weightedProduct(p: Product, a: number[], b: number[], w: number[]): number {
+/** matMul(a, b, tA, tB) in float64, with tfjs's batch broadcasting, for n×k by k×m matrices. */
+function referenceProduct(p: Product, a: number[], b: number[], [n, k, m] = [N, K, M]): number[] {
   const outBatch = broadcastShape(p.batchA, p.batchB);
   const offset = (batch: number[], idx: number[]) => {
     const s = strides(batch);
     return batch.reduce((o, d, i) => o + (d === 1 ? 0 : idx[idx.length - batch.length + i] * s[i]), 0);
   };
-  const aAt = (ob: number, i: number, k: number) => a[ob * N * K + (p.tA ? k * N + i : i * K + k)];
-  const bAt = (ob: number, k: number, j: number) => b[ob * K * M + (p.tB ? j * K + k : k * M + j)];
-  let total = 0;
+  const aAt = (ob: number, i: number, l: number) => a[ob * n * k + (p.tA ? l * n + i : i * k + l)];
+  const bAt = (ob: number, l: number, j: number) => b[ob * k * m + (p.tB ? j * k + l : l * m + j)];
+  const out: number[] = [];
   for (let o = 0; o < size(outBatch); o++) {
     const idx = outBatch.map((d, i) => Math.floor(o / strides(outBatch)[i]) % d);
     const oa = offset(p.batchA, idx);
     const ob = offset(p.batchB, idx);
-    for (let i = 0; i < N; i++) {
-      for (let j = 0; j < M; j++) {
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < m; j++) {
         let y = 0;
-        for (let k = 0; k < K; k++) y += aAt(oa, i, k) * bAt(ob, k, j);
-        total += w[(o * N + i) * M + j] * y;
+        for (let l = 0; l < k; l++) y += aAt(oa, i, l) * bAt(ob, l, j);
+        out.push(y);
       }
     }
   }
-  return total;
+  return out;
+}
+
+/** Σ W ∘ matMul(a, b, tA, tB) in float64. */
+function weightedProduct(p: Product, a: number[], b: number[], w: number[]): number {
+  return referenceProduct(p, a, b).reduce((t, y, i) => t + w[i] * y, 0);
 }
 
 /** Exact gradients of the bilinear weighted product: unit steps, in float64. */
@@ -106,9 +112,68 @@ function assertClose(what: string, got: number[], want: number[], rel: number): 
   got.forEach((g, k) => assert.ok(Math.abs(g - want[k]) <= rel * scale, `${what}[${k}]: ${g} vs ${want[k]}`));
 }
 
-for (const backend of BACKENDS) {
-  test(`${backend}: MatMul gradient with explicit transposes equals the flag form and the float64 reference`, async () => {
+/** Product kernels to check: each backend's own, and OpenBLAS on wasm. */
+const KERNELS: { backend: BackendName; native: boolean }[] = [
+  { backend: 'cpu', native: false },
+  { backend: 'wasm', native: false },
+  { backend: 'wasm', native: true },
+];
+const kernelName = (k: { backend: BackendName; native: boolean }) => `${k.backend}${k.native ? ' (OpenBLAS)' : ''}`;
+
+test('setup built the OpenBLAS addon, and selecting wasm runs products on it', async () => {
+  const status = nativeGemmStatus();
+  assert.ok(status.available, status.reason);
+  await useBackend('wasm');
+  assert.equal(matMulEngine(), 'OpenBLAS');
+});
+
+test('wasm: OpenBLAS and tfjs-wasm products equal the float64 reference exactly', async () => {
+  await useBackend('wasm');
+  // Sizes past OpenBLAS's and XNNPACK's register blocks; values on a 2⁻⁸ grid in [−1, 1], so
+  // every partial sum is a multiple of 2⁻¹⁶ below 2⁸ in magnitude: float32 holds it exactly.
+  const [n, k, m] = [37, 53, 29];
+  try {
+    for (const native of [true, false]) {
+      useNativeMatMul(native);
+      for (const p of PRODUCTS) {
+        const a = grid(size(shapeA(p, n, k)), 4);
+        const b = grid(size(shapeB(p, k, m)), 5);
+        const got = tf.tidy(() => tf.matMul(tf.tensor(a, shapeA(p, n, k)), tf.tensor(b, shapeB(p, k, m)), p.tA, p.tB).arraySync());
+        assert.deepEqual((got as number[]).flat(Infinity), referenceProduct(p, a, b, [n, k, m]), `${native ? 'OpenBLAS' : 'tfjs-wasm'} ${label(p)}`);
+      }
+    }
+    useNativeMatMul(true);
+    // Empty inner dimension: zeros; empty outer one: an empty result.
+    assert.deepEqual(tf.matMul(tf.zeros([2, 0]), tf.zeros([0, 3])).arraySync(), [[0, 0, 0], [0, 0, 0]]);
+    assert.deepEqual(tf.matMul(tf.zeros([0, 4]), tf.ones([4, 3])).shape, [0, 3]);
+    assert.throws(() => tf.matMul(tf.ones([2, 1, 3, 4]), tf.ones([3, 4, 2])), /broadcast only where one of them has a single item/);
+  } finally {
+    installBackendOptimisations('wasm');
+  }
+});
+
+test('the OpenBLAS addon refuses matrices outside the heap and malformed arguments', () => {
+  type Sgemm = (...args: unknown[]) => void;
+  const { sgemm } = createRequire(import.meta.url)(NATIVE_GEMM_PATH) as { sgemm: Sgemm };
+  const heap = new ArrayBuffer(4 * 16);
+  const f = new Float32Array(heap);
+  f.set([1, 2, 3, 4, 5, 6, 7, 8]); // A = [[1, 2], [3, 4]] at 0, B = [[5, 6], [7, 8]] at 16 bytes
+  sgemm(heap, 1, 2, 2, 2, 0, 0, false, 16, 0, false, 32);
+  assert.deepEqual(Array.from(f.subarray(8, 12)), [19, 22, 43, 50]);
+  sgemm(heap, 1, 2, 2, 2, 0, 0, true, 16, 0, true, 48); // Aᵀ Bᵀ = (B A)ᵀ
+  assert.deepEqual(Array.from(f.subarray(12, 16)), [23, 31, 34, 46]);
+  assert.throws(() => sgemm(heap, 1, 2, 2, 2, 0, 0, false, 16, 0, false, 52), /outside the heap/);
+  assert.throws(() => sgemm(heap, 2, 2, 2, 2, 0, 16, false, 16, 0, false, 48), /outside the heap/);
+  assert.throws(() => sgemm(heap, 1, 2, 2, 2, 2, 0, false, 16, 0, false, 32), /4-byte aligned/);
+  assert.throws(() => sgemm(heap, 1, 2, 2, 2, -4, 0, false, 16, 0, false, 32), /non-negative integers/);
+  assert.throws(() => sgemm(heap, 1, 2, 2, 2, 0, 0, false, 16, 0, false), /12 arguments/);
+  assert.throws(() => sgemm(new Float32Array(4), 1, 1, 1, 1, 0, 0, false, 0, 0, false, 0), /ArrayBuffer/);
+});
+
+for (const { backend, native } of KERNELS) {
+  test(`${kernelName({ backend, native })}: MatMul gradient with explicit transposes equals the flag form and the float64 reference`, async () => {
     await useBackend(backend);
+    if (backend === 'wasm') assert.equal(useNativeMatMul(native), native);
     try {
       for (const p of PRODUCTS) {
         const a = grid(size(shapeA(p)), 1);
@@ -139,9 +204,16 @@ async function kernelsOfMatMulGradient(): Promise<string[]> {
   return info.kernels.map((k) => k.name);
 }
 
-test('selecting a backend installs explicit transposes on wasm only', async () => {
+test('explicit transposes go with tfjs-wasm products only; cpu and OpenBLAS keep the flag form', async () => {
   await useBackend('wasm');
-  assert.ok((await kernelsOfMatMulGradient()).includes('Transpose'));
+  try {
+    useNativeMatMul(false);
+    assert.ok((await kernelsOfMatMulGradient()).includes('Transpose'));
+    useNativeMatMul(true);
+    assert.ok(!(await kernelsOfMatMulGradient()).includes('Transpose'));
+  } finally {
+    installBackendOptimisations('wasm');
+  }
   await useBackend('cpu');
   assert.ok(!(await kernelsOfMatMulGradient()).includes('Transpose'));
 });

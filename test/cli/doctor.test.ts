@@ -5,13 +5,14 @@ import { fileURLToPath } from 'node:url';
 
 const bin = fileURLToPath(new URL('../../../node_modules/.bin/cglab', import.meta.url));
 
-test('cglab doctor --json reports wasm with SIMD and one thread per op on this machine', () => {
+test('cglab doctor --json reports wasm with SIMD, OpenBLAS products and one thread per op on this machine', () => {
   const env = { ...process.env };
   delete env.CGLAB_BACKEND;
   const r = JSON.parse(execFileSync(bin, ['doctor', '--json'], { encoding: 'utf8', env }));
   assert.equal(r.backend, 'wasm');
   assert.equal(r.threads, 1);
   assert.equal(r.simd, true);
+  assert.equal(r.matmul, 'OpenBLAS');
   assert.equal(r.optional['@tensorflow/tfjs-node'], false);
   assert.match(r.reason, /tfjs-node is not installed/);
   assert.ok(r.advice.some((a: string) => a.includes('tfjs-node-gpu')));
@@ -21,6 +22,7 @@ test('CGLAB_BACKEND=cpu is honoured and reported', () => {
   const r = JSON.parse(execFileSync(bin, ['doctor', '--json'], { encoding: 'utf8', env: { ...process.env, CGLAB_BACKEND: 'cpu' } }));
   assert.equal(r.backend, 'cpu');
   assert.equal(r.simd, null);
+  assert.equal(r.matmul, "cpu's own");
 });
 
 test('an unknown CGLAB_BACKEND is a clear error', () => {

@@ -7,6 +7,8 @@ import os from 'node:os';
 import { createRequire } from 'node:module';
 import { inspect } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
+import { matMulEngine } from './fastops.js';
+import { nativeGemmStatus } from './nativeGemm.js';
 import { initBackend, packageInstalled, type BackendAttempt, type BackendName } from './select.js';
 
 const require = createRequire(import.meta.url);
@@ -22,6 +24,8 @@ export interface DoctorReport {
   cores: number;
   /** WebAssembly SIMD in use (wasm backend only; null on other backends). */
   simd: boolean | null;
+  /** What runs matrix products (most of a network's time): 'OpenBLAS' or the backend's own kernel. */
+  matmul: string;
   versions: { cglab: string; tfjs: string; node: string; v8: string };
   /** Optional native packages and whether they are installed. */
   optional: Record<string, boolean>;
@@ -62,6 +66,10 @@ export async function doctorReport(): Promise<DoctorReport> {
   if (sel.backend !== 'tensorflow-gpu') advice.push(GPU_ADVICE);
   if (sel.backend === 'wasm' || sel.backend === 'cpu') advice.push(NATIVE_ADVICE);
   if (sel.backend === 'cpu') advice.push('The plain JavaScript backend is slow; check why wasm failed above.');
+  const gemm = nativeGemmStatus();
+  if (sel.backend === 'wasm' && !gemm.available) {
+    advice.push(`Matrix products run 3–4× slower without the OpenBLAS addon: ${gemm.reason}; \`npm run setup\` installs both and builds it.`);
+  }
   if (threads < cores) {
     advice.push(`One op uses ${threads} thread; run independent replicas on up to ${cores} worker threads to use every core.`);
   }
@@ -73,6 +81,7 @@ export async function doctorReport(): Promise<DoctorReport> {
     threads,
     cores,
     simd,
+    matmul: matMulEngine(),
     versions: { cglab: pkg.version, tfjs: tf.version_core, node: process.versions.node, v8: process.versions.v8 },
     optional,
     advice,
@@ -86,6 +95,7 @@ export function formatDoctor(r: DoctorReport): string {
     `backend:  ${r.backend} — ${r.reason}`,
     `threads:  ${r.threads} per op, ${r.cores} cores`,
     `simd:     ${r.simd === null ? 'n/a (not the wasm backend)' : r.simd ? 'yes' : 'no'}`,
+    `matmul:   ${r.matmul}`,
     'tried:',
     ...r.attempts.map((a) => `  ${a.ok ? '✓' : '✗'} ${a.name}${a.note ? ` — ${a.note}` : ''}`),
     'optional packages:',
