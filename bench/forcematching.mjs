@@ -15,7 +15,8 @@
 // FM_REFINE 0 (rounds of dihedral refinement after training, methods/forcematching/refine.ts);
 // FM_EVAL_RUN 1 (0, with refinement: evaluate on the refinement's last run, itself a run of the
 // final model, instead of simulating the final model once more); FM_RESUME 0 (1: refine the
-// refined model kept in FM_MODEL_DIR, <model>-<map>-seed<S>.refined.json, FM_REFINE rounds further);
+// refined model kept in FM_MODEL_DIR, <model>-<map>-seed<S>.refined.json, FM_REFINE rounds further;
+// with FM_REFINE=0, evaluate it on a fresh run of FM_PS);
 // FM_POOL corrected (the runs each round pools: corrected|all|last, refine.ts's pool option);
 // FM_ACCURACY 1 / FM_TIMING 1 (0 skips a part); FM_PROFILE 0 (1: kernels of a training step and
 // of a force evaluation, by time); FM_JOBS 1 (runs at a time, each in its own
@@ -181,6 +182,17 @@ async function runOne(all, ref, mapName, model, seed) {
   const trainS = fit.trainS ?? (performance.now() - t1) / 1000;
   let head = `${model} ${mapName} seed ${seed}: ${cg.trajectory.nFrames} frames (${cg.forceMapKind} force map, ${mapS.toFixed(1)} s), ${fit.trainS === undefined ? 'train' : `loaded from ${modelDir} (trained in`} ${fmt(trainS, 0)} s${fit.trainS === undefined ? '' : ')'} (${fit.record.epochs.length} epochs, ${fit.record.stoppedBy}, val ${fmt(fit.record.bestValidationLoss, 0)} from ${fmt(fit.record.initialValidationLoss, 0)} (kJ/mol/nm)²)`;
   let final = fit.model;
+  // FM_RESUME=1 without rounds: a fresh run of the kept refined model (e.g. a longer one, to
+  // measure it with less sampling noise than its refinement's runs have).
+  const keptRefined = modelDir && join(modelDir, `${model}-${mapName}-seed${seed}.refined.json`);
+  if (refine === 0 && resume) {
+    if (!existsSync(keptRefined)) {
+      fit.model.dispose();
+      return { failed: true, line: `${head}; FM_RESUME=1 but no refined model ${keptRefined ?? '(FM_MODEL_DIR unset)'}` };
+    }
+    final = EnergyModel.load(keptRefined);
+    head += `, its refined model (${JSON.parse(readFileSync(keptRefined.replace(/\.json$/, '.record.json'), 'utf8')).rounds} rounds)`;
+  }
   // With refinement, its last round is a run of the final model independent of the correction
   // (fitted to the round before): pooled with the evaluation run, it halves the sampling noise.
   let finalRun;
@@ -191,7 +203,7 @@ async function runOne(all, ref, mapName, model, seed) {
     let refined;
     let lastRun;
     // With FM_MODEL_DIR the refined model is kept; FM_RESUME=1 refines a kept one further.
-    const refinedFile = modelDir && join(modelDir, `${model}-${mapName}-seed${seed}.refined.json`);
+    const refinedFile = keptRefined;
     const resumed = resume && refinedFile && existsSync(refinedFile);
     if (resume && !resumed) {
       fit.model.dispose();
@@ -252,6 +264,7 @@ async function runOne(all, ref, mapName, model, seed) {
     evaluated = quads.map((q) => degrees(dihedrals(x, beads, q)));
   }
   fit.model.dispose();
+  if (final !== fit.model) final.dispose();
   const [phi, psi] = evaluated;
   const res = compare(phi, psi, ref);
   // The first and second half of every replica's kept frames: populations that still drift
