@@ -39,6 +39,13 @@ test('a requested native backend that is not installed fails loudly, naming the 
   );
 });
 
+test('--help after a command prints its usage and every option it takes', () => {
+  const out = execFileSync(bin, ['train', '--help'], { encoding: 'utf8' });
+  assert.match(out, /^usage: cglab train — train a CG model: forcematching --data/);
+  assert.match(out, /options: --data, --top, --map, --model, --epochs, --seed, --out, .*--resume/);
+  assert.match(execFileSync(bin, ['refine', '-h'], { encoding: 'utf8' }), /options: --model, --data, .*--harmonics/);
+});
+
 test('unknown commands and options are rejected with usage', () => {
   assert.throws(() => execFileSync(bin, ['frobnicate'], { stdio: 'pipe' }), (e: { status: number; stderr: Buffer }) =>
     e.status === 2 && /unknown command 'frobnicate'/.test(String(e.stderr)));

@@ -6,13 +6,22 @@ export interface ParsedArgs {
   options: Map<string, string | true>;
 }
 
+/** Thrown by `parseArgs` for `--help` or `-h`: `main` prints the command's usage and its options. */
+export class HelpRequest extends Error {
+  constructor(readonly command: string, readonly optionNames: string[]) {
+    super(`cglab ${command}: --help`);
+  }
+}
+
 /**
  * Parse `argv` against the option names a command accepts. `valued` options take the next
- * argument (or `--name=value`); `flags` take none. Anything else is an error naming the option.
+ * argument (or `--name=value`); `flags` take none. Anything else is an error naming the option;
+ * `--help` or `-h` anywhere throws a `HelpRequest`.
  */
 export function parseArgs(argv: string[], spec: { valued?: string[]; flags?: string[] }, command: string): ParsedArgs {
   const valued = new Set(spec.valued ?? []);
   const flags = new Set(spec.flags ?? []);
+  if (argv.some((a) => a === '--help' || a === '-h')) throw new HelpRequest(command, [...valued, ...flags].map((n) => `--${n}`));
   const positional: string[] = [];
   const options = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {

@@ -1,5 +1,6 @@
 /** The `cglab` command line: one subcommand per job, each in its own module. */
 import { demoCommand } from './demo.js';
+import { HelpRequest } from './args.js';
 import { doctorCommand } from './doctor.js';
 import { evaluateCommand } from './evaluate.js';
 import { generateCommand } from './generate.js';
@@ -57,5 +58,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`cglab: unknown command '${name}'\n\n${usage()}\n`);
     return 2;
   }
-  return cmd.run(rest);
+  try {
+    return await cmd.run(rest);
+  } catch (e) {
+    if (!(e instanceof HelpRequest)) throw e;
+    process.stdout.write(`usage: cglab ${name} — ${cmd.summary}\noptions: ${e.optionNames.join(', ') || 'none'}\n`);
+    return 0;
+  }
 }
