@@ -8,7 +8,7 @@ export interface ParsedArgs {
 
 /** Thrown by `parseArgs` for `--help` or `-h`: `main` prints the command's usage and its options. */
 export class HelpRequest extends Error {
-  constructor(readonly command: string, readonly optionNames: string[]) {
+  constructor(command: string, readonly optionNames: string[]) {
     super(`cglab ${command}: --help`);
   }
 }
