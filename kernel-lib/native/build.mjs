@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Compiles gemm.c into build/cglab_gemm.node (the OpenBLAS matrix products cglab's wasm backend
-// uses; backend/nativeGemm.ts loads it). Needs a C compiler and OpenBLAS's headers (Debian:
+// Compiles gemm.c into build/cglab_gemm.node, the path backend/nativeGemm.ts loads (the OpenBLAS
+// matrix products of cglab's wasm backend). Needs a C compiler and OpenBLAS's headers (Debian:
 // gcc, libopenblas-dev; scripts/setup.mjs installs both) and Node's own headers, which ship
 // with Node. Optional: without it cglab runs tfjs-wasm's XNNPACK products, several times slower.
 // Node built-ins only: scripts/setup.mjs runs it before `npm ci` has finished.
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const source = join(here, 'gemm.c');
-export const NATIVE_GEMM_PATH = join(here, 'build', 'cglab_gemm.node');
+const NATIVE_GEMM_PATH = join(here, 'build', 'cglab_gemm.node');
 
 /**
  * Build the addon unless it is newer than its source and this script.
