@@ -5,7 +5,8 @@
 // φ/ψ free-energy surface (60×60 grid): KL(ref‖model) over the bins both populate (with the reference's fraction there), MSE of F over bins both populate (kJ/mol)²,
 // basin populations and the αR/β ratio (β = C5 + C7eq/PPII), mean ± sd over FM_SEEDS seeds.
 // Then speed: one training step (batch 256) and CG simulation steps/s (100 replicas) in cglab
-// (with its OpenBLAS products and with tfjs-wasm's own), and the same in PyTorch (bench/forcematching_torch.py) with 1 and 2 threads.
+// (with the addon — OpenBLAS products, CGSchNet's network on the host in simulation — and
+// without it), and the same in PyTorch (bench/forcematching_torch.py) with 1 and 2 threads.
 //
 // Sizes (env): FM_DATA (default ~/.cache/cglab/alanine-reference/cglab-10x10ns.npz; a comma-separated
 // list of data sets of the same molecule is read as one),
@@ -38,8 +39,8 @@ import { installBackendOptimisations, matMulEngine, useNativeMatMul } from '../k
 import { dihedrals } from '../kernel-lib/dist/analysis/geometry.js';
 import { degrees, kT } from '../kernel-lib/dist/units.js';
 import { fes2d } from '../kernel-lib/dist/analysis/fes.js';
-import { fesMse, klDivergenceCommon } from '../kernel-lib/dist/analysis/divergence.js';
-import { ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI, alanineBasin, alanineBasinPopulations } from '../kernel-lib/dist/datasets/alanineDipeptide.js';
+import { klDivergenceCommon } from '../kernel-lib/dist/analysis/divergence.js';
+import { ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI, alanineBasinPopulations } from '../kernel-lib/dist/datasets/alanineDipeptide.js';
 import { readDataset } from '../kernel-lib/dist/io/dataset.js';
 import { baoab, initState } from '../kernel-lib/dist/md/integrators.js';
 import { Random } from '../kernel-lib/dist/md/random.js';
@@ -50,6 +51,7 @@ import { Adam } from '../kernel-lib/dist/methods/forcematching/adam.js';
 import { BUILTIN_MAPS } from '../kernel-lib/dist/methods/forcematching/mapping.js';
 import { buildModel, fitForceMatching, fitPriors } from '../kernel-lib/dist/methods/forcematching/model.js';
 import { loadRefinementRuns, pooledRuns, poolRuns, refineDihedrals, saveRefinementRuns } from '../kernel-lib/dist/methods/forcematching/refine.js';
+import { betaOf, compare, fmt, grid, ratioJackknife, T } from './lib/phipsi.mjs';
 
 const env = (k, d) => process.env[k] ?? d;
 const list = (k, d) => env(k, d).split(',').filter(Boolean);
@@ -65,7 +67,6 @@ const ps = Number(env('FM_PS', 50));
 const dt = Number(env('FM_DT', 0.002));
 const savePs = Number(env('FM_SAVE_PS', 0.25));
 const skipPs = Number(env('FM_SKIP_PS', 5));
-const T = 300;
 const jobs = Number(env('FM_JOBS', 1));
 const refine = Number(env('FM_REFINE', 0));
 const evalRun = env('FM_EVAL_RUN', '1') !== '0';
@@ -74,57 +75,14 @@ const pool = env('FM_POOL', 'corrected');
 const modelDir = process.env.FM_MODEL_DIR;
 
 await initBackend();
-const grid = { min: -180, max: 180, bins: 60 };
 // φ and ψ as bead dihedrals of both maps (their first five beads are the backbone), refined together.
 const quads = [[0, 1, 2, 3], [1, 2, 3, 4]];
 const pairs = [[0, 1]];
-const betaOf = (p) => p.C5 + p['C7eq/PPII'];
-const fmt = (v, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
 const meanSd = (xs) => {
   const m = xs.reduce((a, b) => a + b, 0) / xs.length;
   const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : NaN;
   return `${fmt(m)} ± ${fmt(sd)}`;
 };
-
-/** φ/ψ surface, basin populations, KL and MSE against the reference. */
-function compare(phi, psi, ref) {
-  const s = fes2d(phi, psi, grid, grid, T);
-  const pops = alanineBasinPopulations(phi, psi);
-  const common = ref ? klDivergenceCommon(ref.fes.counts, s.counts) : { kl: 0, coverage: 1 };
-  return {
-    kl: common.kl,
-    coverage: common.coverage,
-    mse: ref ? fesMse(ref.fes.F, s.F) : 0,
-    pops,
-    ratio: pops.alphaR / betaOf(pops),
-    fes: s,
-  };
-}
-
-/**
- * αR/β of CG frames (degrees), optionally weighted, with its jackknife sd over 10 groups of
- * replicas (replicas are independent; frames within one are not). `runLengths`: the frames of
- * each run the frames come from, in order, each run `replicas` replicas, replica-major.
- */
-function ratioJackknife(phi, psi, runLengths, weights) {
-  const groups = 10;
-  const [a, b] = [new Float64Array(groups), new Float64Array(groups)];
-  let at = 0;
-  for (const length of runLengths) {
-    const perReplica = length / replicas;
-    for (let i = 0; i < length; i++, at++) {
-      const g = Math.floor(i / perReplica) % groups;
-      const basin = alanineBasin(phi[at], psi[at]);
-      const w = weights ? weights[at] : 1;
-      if (basin === 'alphaR') a[g] += w;
-      else if (basin === 'C5' || basin === 'C7eq/PPII') b[g] += w;
-    }
-  }
-  const [sa, sb] = [a, b].map((v) => v.reduce((x, y) => x + y, 0));
-  const leaveOut = Array.from(a, (ag, g) => (sa - ag) / (sb - b[g]));
-  const mean = leaveOut.reduce((x, y) => x + y, 0) / groups;
-  return { ratio: sa / sb, sd: Math.sqrt(((groups - 1) / groups) * leaveOut.reduce((x, r) => x + (r - mean) ** 2, 0)) };
-}
 
 /** One data set from one file or from several of the same molecule (e.g. replicas generated in parts), frames in order. */
 function readParts(paths) {
@@ -242,7 +200,7 @@ async function runOne(all, ref, mapName, model, seed) {
     const { angles, bias } = poolRuns(usable, quads, { pairs, kT: kT(T) });
     const lowest = bias ? bias.reduce((x, y) => Math.min(x, y), Infinity) : 0;
     const weights = bias && bias.map((v) => Math.exp(lowest - v));
-    const all = ratioJackknife(degrees(angles[0]), degrees(angles[1]), usable.map((r) => r.angles[0].length), weights);
+    const all = ratioJackknife(degrees(angles[0]), degrees(angles[1]), usable.map((r) => r.angles[0].length), replicas, weights);
     const effective = weights ? weights.reduce((x, y) => x + y, 0) ** 2 / (weights.length * weights.reduce((x, y) => x + y * y, 0)) : 1;
     head += `, dihedral refinement ${fmt((performance.now() - t3) / 1000, 0)} s (αR/β by round ${rounds.join(', ')}; effective fraction of the reweighted frames (runs pooled) by round ${refined.reweighting.map((r, k) => `${k + 1}: ${fmt(r.effectiveFraction)} (${r.runs})`).join(', ')}; αR/β of the final model from ${usable.length} of the ${refined.runs.length} runs (FM_POOL ${pool}) reweighted by MBAR ${fmt(all.ratio)} ± ${fmt(all.sd)}, effective fraction ${fmt(effective)})`;
   }
@@ -282,7 +240,7 @@ async function runOne(all, ref, mapName, model, seed) {
   const h = phi.length / 2;
   const selfKl = klDivergenceCommon(fes2d(phi.subarray(0, h), psi.subarray(0, h), grid, grid, T).counts, fes2d(phi.subarray(h), psi.subarray(h), grid, grid, T).counts).kl;
   const run = simS === undefined ? 'evaluated on the refinement\'s last run' : `simulate ${fmt(simS, 0)} s`;
-  const line = `${head}, ${run}; KL ${fmt(res.kl)} (coverage ${fmt(res.coverage)}), MSE ${fmt(res.mse, 2)}, αR ${fmt(res.pops.alphaR)}, β ${fmt(betaOf(res.pops))}, φ>0 ${fmt(res.pops['phi>0'])}, αR/β ${fmt(res.ratio)} ± ${fmt(ratioJackknife(phi, psi, [phi.length]).sd)} (time halves ${fmt(drift[0])}, ${fmt(drift[1])}); KL between replica halves ${fmt(selfKl)}`;
+  const line = `${head}, ${run}; KL ${fmt(res.kl)} (coverage ${fmt(res.coverage)}), MSE ${fmt(res.mse, 2)}, αR ${fmt(res.pops.alphaR)}, β ${fmt(betaOf(res.pops))}, φ>0 ${fmt(res.pops['phi>0'])}, αR/β ${fmt(res.ratio)} ± ${fmt(ratioJackknife(phi, psi, [phi.length], replicas).sd)} (time halves ${fmt(drift[0])}, ${fmt(drift[1])}); KL between replica halves ${fmt(selfKl)}`;
   if (!finalRun || !evalRun) return { selfKl, kl: res.kl, coverage: res.coverage, mse: res.mse, pops: res.pops, ratio: res.ratio, drift, line };
   const cat = (a, b) => {
     const out = new Float64Array(a.length + b.length);
@@ -291,7 +249,7 @@ async function runOne(all, ref, mapName, model, seed) {
     return out;
   };
   const pooled = compare(cat(phi, finalRun[0]), cat(psi, finalRun[1]), ref);
-  const both = `${line}; pooled with the refinement's last run: KL ${fmt(pooled.kl)} (coverage ${fmt(pooled.coverage)}), MSE ${fmt(pooled.mse, 2)}, αR ${fmt(pooled.pops.alphaR)}, β ${fmt(betaOf(pooled.pops))}, αR/β ${fmt(pooled.ratio)} ± ${fmt(ratioJackknife(cat(phi, finalRun[0]), cat(psi, finalRun[1]), [phi.length, finalRun[0].length]).sd)}`;
+  const both = `${line}; pooled with the refinement's last run: KL ${fmt(pooled.kl)} (coverage ${fmt(pooled.coverage)}), MSE ${fmt(pooled.mse, 2)}, αR ${fmt(pooled.pops.alphaR)}, β ${fmt(betaOf(pooled.pops))}, αR/β ${fmt(pooled.ratio)} ± ${fmt(ratioJackknife(cat(phi, finalRun[0]), cat(psi, finalRun[1]), [phi.length, finalRun[0].length], replicas).sd)}`;
   return { selfKl, kl: pooled.kl, coverage: pooled.coverage, mse: pooled.mse, pops: pooled.pops, ratio: pooled.ratio, drift, line: both };
 }
 
@@ -434,26 +392,34 @@ if (env('FM_TIMING', '1') !== '0') {
       adam.apply(Object.fromEntries(Object.entries(grads).map(([v, g]) => [byVariable.get(v), g])), 1e-4);
       return value.dataSync();
     });
-    const pot = model.asPotential();
     const xs = Float64Array.from(chain.subarray(0, 100 * n * 3));
     const masses = new Float64Array(n).fill(13);
-    const st = initState(pot, xs, masses, T, 1);
     const integrator = baoab({ dt, temperature: T, friction: 1, masses });
-    const timeBoth = () => {
-      step();
+    const simulation = (pot) => {
+      const st = initState(pot, xs, masses, T, 1);
       integrator.step(pot, st);
-      return { trainMs: best(step, 3, 5), simStepsPerS: 1000 / best(() => integrator.step(pot, st), 3, 20) };
+      return 1000 / best(() => integrator.step(pot, st), 3, 20);
     };
-    // tfjs-wasm's own products first, for what the OpenBLAS addon buys; then cglab's default.
+    const timeBoth = (pot) => {
+      step();
+      return { trainMs: best(step, 3, 5), simStepsPerS: simulation(pot) };
+    };
+    // Without the addon first (tfjs-wasm's own products, every term by tfjs), for what it buys;
+    // then cglab's default (OpenBLAS products, CGSchNet's network on the host in simulation).
     const wasm = tf.getBackend() === 'wasm';
     if (wasm) useNativeMatMul(false);
-    const ownProducts = wasm ? timeBoth() : undefined;
+    const ownProducts = wasm ? timeBoth(model.asPotential('tfjs', { onHost: false })) : undefined;
     installBackendOptimisations(tf.getBackend());
-    const { trainMs, simStepsPerS } = timeBoth();
+    const pot = model.asPotential();
+    const { trainMs, simStepsPerS } = timeBoth(pot);
+    const tfjsStepsPerS = kind === 'cgschnet' ? simulation(model.asPotential('tfjs', { onHost: false })) : undefined;
     const torch = [1, 2].map((threads) => JSON.parse(execFileSync('/usr/bin/python3', [join(here, 'forcematching_torch.py'), file, '256', '100', String(threads)], { encoding: 'utf8' })));
     console.log(`  ${kind.padEnd(8)} cglab (${tf.getBackend()}, ${matMulEngine()} products, 1 thread/op): train step ${fmt(trainMs, 1)} ms, simulation ${fmt(simStepsPerS, 0)} steps/s`);
     if (ownProducts) {
-      console.log(`  ${kind.padEnd(8)} cglab with tfjs-wasm's own products: train step ${fmt(ownProducts.trainMs, 1)} ms, simulation ${fmt(ownProducts.simStepsPerS, 0)} steps/s (OpenBLAS: ${fmt(ownProducts.trainMs / trainMs, 2)}× and ${fmt(simStepsPerS / ownProducts.simStepsPerS, 2)}× faster)`);
+      console.log(`  ${kind.padEnd(8)} cglab with tfjs-wasm's own products: train step ${fmt(ownProducts.trainMs, 1)} ms, simulation ${fmt(ownProducts.simStepsPerS, 0)} steps/s (the addon: ${fmt(ownProducts.trainMs / trainMs, 2)}× and ${fmt(simStepsPerS / ownProducts.simStepsPerS, 2)}× faster)`);
+    }
+    if (tfjsStepsPerS !== undefined) {
+      console.log(`  ${kind.padEnd(8)} cglab simulation with the network by tfjs autodiff (OpenBLAS products): ${fmt(tfjsStepsPerS, 0)} steps/s (on the host: ${fmt(simStepsPerS / tfjsStepsPerS, 2)}× faster)`);
     }
     if (env('FM_PROFILE', '0') !== '0') {
       const f100 = new Float64Array(xs.length);

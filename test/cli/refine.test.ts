@@ -17,27 +17,33 @@ const model = join(dir, 'cgnet5');
 const small = ['--replicas', '50', '--ps', '2', '--skip-ps', '0.2', '--save-every-ps', '0.05', '--harmonics', '1', '--pair-harmonics', '1'];
 const terms = () => JSON.parse(readFileSync(join(model, 'model.json'), 'utf8')).config.terms.map((t: { kind: string }) => t.kind);
 
-test('refine adds the dihedral corrections to a model folder, keeps its runs, and a second call pools them and goes on', () => {
+test('refine adds the dihedral corrections to a model folder, keeps its runs, and a second call pools them, goes on and checks with --check', () => {
   const t = cglab(['train', 'forcematching', '--data', fixture, '--map', 'backbone5', '--model', 'cgnet', '--epochs', '1', '--out', model]);
   assert.equal(t.status, 0, t.stderr);
   const r = cglab(['refine', '--model', model, '--data', fixture, ...small]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /run 1: KL\(ref‖CG\) per dihedral \d\.\d{3}, \d\.\d{3}; per pair \d\.\d{3} nats/);
-  assert.match(r.stderr, /1 correction added to .*model\.json; 2 runs kept in .*refine-runs\.npz/);
+  assert.match(r.stderr, /1 correction added to .*model\.json; 1 runs kept in .*refine-runs\.npz/);
+  assert.match(r.stderr, /the refined model has not been run; --check ends with a run that measures it/);
   assert.deepEqual(terms(), ['harmonic-bonds', 'harmonic-angles', 'repulsion', 'fourier-dihedrals', 'feature-mlp', 'fourier-dihedrals', 'fourier-dihedral-pairs']);
   const info = JSON.parse(readFileSync(join(model, 'forcematching.json'), 'utf8'));
-  assert.deepEqual({ rounds: info.refinement.rounds, runs: info.refinement.runs, quads: info.refinement.quads }, { rounds: 1, runs: 2, quads: [[0, 1, 2, 3], [1, 2, 3, 4]] });
-  assert.equal(info.refinement.pairDivergence.length, 2);
+  assert.deepEqual({ rounds: info.refinement.rounds, runs: info.refinement.runs, quads: info.refinement.quads }, { rounds: 1, runs: 1, quads: [[0, 1, 2, 3], [1, 2, 3, 4]] });
+  assert.equal(info.refinement.pairDivergence.length, 1);
 
-  const again = cglab(['refine', '--model', model, '--data', fixture, ...small]);
+  const again = cglab(['refine', '--model', model, '--data', fixture, ...small, '--check']);
   assert.equal(again.status, 0, again.stderr);
-  assert.match(again.stderr, /1 correction added to .*; 4 runs kept/);
+  assert.match(again.stderr, /run 2: KL\(ref‖CG\) per dihedral/);
+  assert.match(again.stderr, /1 correction added to .*; 3 runs kept/);
+  assert.doesNotMatch(again.stderr, /has not been run/);
   const runs = loadRefinementRuns(join(model, 'refine-runs.npz'));
-  assert.equal(runs.length, 4);
-  // The second call's first run is of the model the first call refined, with its correction.
-  assert.deepEqual(runs[2].coefficients, runs[1].coefficients);
-  assert.notDeepEqual(runs[1].coefficients, runs[0].coefficients);
-  assert.equal(JSON.parse(readFileSync(join(model, 'forcematching.json'), 'utf8')).refinement.rounds, 2);
+  // The second call's first run is of the model the first call refined, with its correction; its
+  // check run is of the model it refined further.
+  const zero = runs[0].coefficients.map((c) => c.map(() => 0));
+  assert.deepEqual(runs[0].coefficients, zero);
+  assert.notDeepEqual(runs[1].coefficients, zero);
+  assert.notDeepEqual(runs[2].coefficients, runs[1].coefficients);
+  const record = JSON.parse(readFileSync(join(model, 'forcematching.json'), 'utf8')).refinement;
+  assert.deepEqual([record.rounds, record.runs, record.pairDivergence.length], [2, 3, 3]);
   const sim = cglab(['simulate', '--model', model, '--replicas', '2', '--ps', '0.02', '--save-every-ps', '0.01', '--out', join(dir, 'traj.npz')]);
   assert.equal(sim.status, 0, sim.stderr);
 

@@ -64,12 +64,17 @@ test('forces are −∂U/∂R (finite differences) for CGnet and CGSchNet on cpu
       const forces = tf.tidy(() => Array.from(m.forces(tf.tensor3d(X0, SHAPE)).dataSync()));
       const fd = fdGradient((v) => tf.tidy(() => tf.sum(m.energy(tf.tensor3d(v, SHAPE))).dataSync()[0]), X0);
       assertGradClose(`${backend} ${name} −F`, forces.map((f) => -f), fd);
-      const pot = m.asPotential();
-      const [f64, e64] = [new Float64Array(X0.length), new Float64Array(2)];
-      pot.evaluate(Float64Array.from(X0), 2, f64, e64);
-      assert.deepEqual(Array.from(f64), forces);
+      // By tfjs, the Potential's numbers are the model's; with CGSchNet's network on the host
+      // (the default), equal to float32 rounding (nn/schnetHost.ts; test/nn/schnetHost.test.ts).
       const e = tf.tidy(() => Array.from(m.energy(tf.tensor3d(X0, SHAPE)).dataSync()));
-      assert.deepEqual(Array.from(e64), e);
+      for (const onHost of [false, true]) {
+        const [f64, e64] = [new Float64Array(X0.length), new Float64Array(2)];
+        m.asPotential(name, { onHost }).evaluate(Float64Array.from(X0), 2, f64, e64);
+        const scale = Math.max(...forces.map(Math.abs));
+        if (!onHost) assert.deepEqual([Array.from(f64), Array.from(e64)], [forces, e]);
+        f64.forEach((v, i) => assert.ok(Math.abs(v - forces[i]) <= 1e-5 * scale, `${backend} ${name} Potential force ${i}: ${v} vs ${forces[i]}`));
+        e64.forEach((v, i) => assert.ok(Math.abs(v - e[i]) <= 1e-5 * Math.max(1, Math.abs(e[i])), `${backend} ${name} Potential energy ${i}: ${v} vs ${e[i]}`));
+      }
       results.set(`${backend} ${name}`, forces);
       m.dispose();
     }

@@ -1,7 +1,8 @@
 // CGnet and CGSchNet against an independent PyTorch implementation (torch_models.py, PyTorch
 // 1.13 under /usr/bin/python3) with the same weights, exported through cglab's parameter file:
 // energies, forces and the force-matching loss gradient in every parameter, at the models'
-// published sizes, on real alanine-dipeptide backbone beads, on cpu and wasm.
+// published sizes, on real alanine-dipeptide backbone beads, on cpu and wasm, through tfjs and
+// through the simulation path (asPotential).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -16,7 +17,7 @@ import { basicForceMap, hydrogenBondPairs, projectForces } from 'cglab/cg/forceM
 import { selectAtomsMap } from 'cglab/cg/linearMap';
 import { fitChainPriors } from 'cglab/cg/priors';
 import { readDataset } from 'cglab/io/dataset';
-import { cgnet, cgschnet, type EnergyModel } from 'cglab/nn/energyModel';
+import { cgnet, cgschnet, EnergyModel } from 'cglab/nn/energyModel';
 import { gridParameters } from '../helpers/models.js';
 
 const SCRIPT = fileURLToPath(new URL('../../../test/peers/torch_models.py', import.meta.url));
@@ -119,6 +120,21 @@ function checkModel(key: string, name: string, build: () => EnergyModel): void {
     for (const backend of ['cpu', 'wasm'] as const) {
       await useBackend(backend);
       compare(`${backend} ${name}`, ours(model), torch.float64, torch.float32);
+      // The simulation path (asPotential: CGSchNet's network on the host, nn/schnetHost.ts), with the same bounds.
+      const evaluate = (m: EnergyModel) => {
+        const [energy, forces] = [new Float64Array(BATCH), new Float64Array(R.length)];
+        m.asPotential().evaluate(Float64Array.from(R), BATCH, forces, energy);
+        return { energy, forces };
+      };
+      const [all, net] = [evaluate(model), evaluate(new EnergyModel(5, { net: model.terms.net }))];
+      for (const [key, got, want, tol] of [
+        ['energy', all.energy, torch.float64.energy, TOLERANCE.energy],
+        ['forces', all.forces, torch.float64.forces, TOLERANCE.forces],
+        ['network forces', net.forces, torch.float64.netForces, TOLERANCE.forces],
+      ] as const) {
+        const e = relError(got, want);
+        assert.ok(e <= tol, `${backend} ${name} asPotential ${key}: relative error ${e.toExponential(2)}`);
+      }
     }
     model.dispose();
   });

@@ -10,8 +10,24 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 
-/** The addon's one function; see `kernel-lib/native/gemm.c` for the contract. */
-interface GemmAddon {
+/**
+ * The passes of SchNet's host evaluation (nn/schnetHost.ts) over one Float32Array, offsets and
+ * counts in floats; `kernel-lib/native/schnet.c` states each contract. Activations: 0 linear,
+ * 1 tanh, 2 shifted softplus.
+ */
+export interface SchNetKernels {
+  denseEpilogue(buf: Float32Array, at: number, rows: number, n: number, bias: number, act: number): void;
+  activationSlope(buf: Float32Array, g: number, y: number, count: number, act: number): void;
+  cfconv(buf: Float32Array, pairs: Int32Array, batch: number, beads: number, f: number, f2: number, cut: number, w: number, y: number, m: number): void;
+  cfconvGrad(buf: Float32Array, pairs: Int32Array, batch: number, beads: number, f: number, f2: number, cut: number, w: number, y: number,
+    gm: number, gy: number, gw: number, gcut: number): void;
+  addInPlace(buf: Float32Array, to: number, from: number, count: number): void;
+  gaussians(buf: Float32Array, d: number, count: number, centers: number, k: number, gamma: number, out: number): void;
+  gaussiansGrad(buf: Float32Array, d: number, count: number, centers: number, k: number, gamma: number, rbf: number, grbf: number, gd: number): void;
+}
+
+/** The addon: OpenBLAS's product (see `kernel-lib/native/gemm.c` for the contract) and SchNet's passes. */
+interface GemmAddon extends SchNetKernels {
   sgemm(heap: ArrayBuffer, batch: number, m: number, n: number, k: number,
     a: number, strideA: number, transA: boolean, b: number, strideB: number, transB: boolean, c: number): void;
 }
@@ -45,6 +61,22 @@ export function nativeGemmStatus(): NativeGemmStatus {
     };
   }
   return status;
+}
+
+/** SchNet's host passes, where the addon is available. */
+export function schnetKernels(): SchNetKernels | undefined {
+  return nativeGemmStatus().available ? addon : undefined;
+}
+
+/**
+ * C = op(A) · op(B) on OpenBLAS for matrices in one Float32Array: A [m, k] (stored [k, m] with
+ * `transA`), B [k, n] (stored [n, k] with `transB`), C [m, n], all row-major, given by their
+ * offsets in floats. Host code with its own buffers uses it (nn/schnetHost.ts); call only when
+ * {@link nativeGemmStatus} says the addon is available.
+ */
+export function hostSgemm(buf: Float32Array, m: number, n: number, k: number, a: number, transA: boolean, b: number, transB: boolean, c: number): void {
+  const at = buf.byteOffset;
+  (addon as GemmAddon).sgemm(buf.buffer as ArrayBuffer, 1, m, n, k, at + 4 * a, 0, transA, at + 4 * b, 0, transB, at + 4 * c);
 }
 
 /** The parts of tfjs-wasm's backend object the kernel reads (its tensors live in one heap). */

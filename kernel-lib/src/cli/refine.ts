@@ -1,13 +1,14 @@
 /**
  * `cglab refine --model <dir> --data <data set> [--top file.pdb] [--rounds N] [--replicas R]
- * [--ps T] [--skip-ps S] [--dt ps] [--seed S]`, with optional `--dihedrals i-j-k-l,...`,
- * `--harmonics K`, `--pair-harmonics K`, `--save-every-ps P` and `--temperature K`: dihedral
- * refinement (methods/forcematching/refine.ts) of a model folder written by `cglab train
- * forcematching`, against the φ/ψ-like dihedrals of `--data` (all-atom frames, mapped with the
- * model's map, or CG frames of its beads). The refined model replaces `model.json`; every CG
- * run is kept in `refine-runs.npz` and pooled by the next `cglab refine` of the folder, which
- * continues from the refined model. Ctrl-C stops at the next saved frame and keeps what was
- * computed.
+ * [--ps T] [--skip-ps S] [--dt ps] [--seed S] [--check]`, with optional `--dihedrals
+ * i-j-k-l,...`, `--harmonics K`, `--pair-harmonics K`, `--save-every-ps P` and `--temperature
+ * K`: dihedral refinement (methods/forcematching/refine.ts) of a model folder written by `cglab
+ * train forcematching`, against the φ/ψ-like dihedrals of `--data` (all-atom frames, mapped with
+ * the model's map, or CG frames of its beads). Each round is a CG run and the correction fitted
+ * to it; `--check` ends with a run of the refined model that measures it. The refined model
+ * replaces `model.json`; every CG run is kept in `refine-runs.npz` and pooled by the next `cglab
+ * refine` of the folder, which continues from the refined model (and whose first run measures
+ * it). Ctrl-C stops at the next saved frame and keeps what was computed.
  */
 import { existsSync } from 'node:fs';
 import { initBackend } from '../backend/select.js';
@@ -46,6 +47,7 @@ export async function refineCommand(argv: string[]): Promise<number> {
   const cmd = 'refine';
   const args = parseArgs(argv, {
     valued: ['model', 'data', 'top', 'rounds', 'replicas', 'ps', 'skip-ps', 'dt', 'seed', 'dihedrals', 'harmonics', 'pair-harmonics', 'save-every-ps', 'temperature'],
+    flags: ['check'],
   }, cmd);
   if (args.positional.length) throw new Error(`cglab refine: unexpected argument '${args.positional[0]}'; every input is an option (--model, --data)`);
   const dir = requiredOption(args, 'model', cmd, '<model folder>');
@@ -75,11 +77,13 @@ export async function refineCommand(argv: string[]): Promise<number> {
     const ac = new AbortController();
     const uninstall = abortOnSigint(ac, 'cglab refine: interrupted — keeping the runs and corrections computed so far');
     const ps = numberOption(args, 'ps', cmd, 200) as number;
-    const bar = progressBar(`refine ${rounds} round${rounds > 1 ? 's' : ''}, ${replicas}×${ps} ps per run`);
+    const check = args.options.has('check');
+    const total = rounds + (check ? 1 : 0);
+    const bar = progressBar(`refine ${rounds} round${rounds > 1 ? 's' : ''}${check ? ' and a check' : ''}, ${replicas}×${ps} ps per run`);
     try {
       const res = await refineDihedrals(m.model, quads, {
         reference, masses: m.masses, temperature: numberOption(args, 'temperature', cmd, m.info.temperature) as number,
-        iterations: rounds, replicas, ps,
+        iterations: rounds, check, replicas, ps,
         skipPs: numberOption(args, 'skip-ps', cmd, 10),
         dt: numberOption(args, 'dt', cmd, REFINE_DT),
         saveEveryPs: numberOption(args, 'save-every-ps', cmd, 0.25),
@@ -89,7 +93,7 @@ export async function refineCommand(argv: string[]): Promise<number> {
         seed: (numberOption(args, 'seed', cmd, 1) as number) + runs.length,
         runs,
         signal: ac.signal,
-        onProgress: (round, done, total) => bar.update(round * total + done, (rounds + 1) * total, `run ${round + 1}/${rounds + 1}`),
+        onProgress: (round, done, steps) => bar.update(round * steps + done, total * steps, `run ${round + 1}/${total}`),
       });
       const kept = res.runs.length - runs.length;
       bar.done(`${kept} run${kept === 1 ? '' : 's'}${res.interrupted ? ', interrupted' : ''}`);
@@ -111,6 +115,7 @@ export async function refineCommand(argv: string[]): Promise<number> {
         },
       });
       process.stderr.write(`cglab refine: ${corrected} correction${corrected === 1 ? '' : 's'} added to ${files.model}; ${res.runs.length} runs kept in ${runsFile}\n`);
+      if (corrected > 0 && !check && !res.interrupted) process.stderr.write('cglab refine: the refined model has not been run; --check ends with a run that measures it, and so does the first run of the next cglab refine\n');
       return res.interrupted ? 130 : 0;
     } finally {
       uninstall();

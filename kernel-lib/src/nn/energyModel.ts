@@ -32,6 +32,20 @@ export interface EnergyTerm {
   parameters(): Record<string, tf.Variable>;
   /** Everything but the trainable values needed to rebuild the term, as JSON. */
   config(): JsonObject;
+  /**
+   * A faster evaluator of this term's energies and forces outside tfjs, for simulation, with the
+   * parameters as they are now; undefined (or absent) where there is none.
+   */
+  hostForces?(): HostForces | undefined;
+}
+
+/** A term's energies and forces evaluated on the host (see {@link EnergyTerm.hostForces}). */
+export interface HostForces {
+  /**
+   * Add the term's energies [batch] (kJ/mol) and forces [batch, beads, 3] (kJ/mol/nm) at bead
+   * positions x [batch, beads, 3] (nm) to `energies` and `forces`.
+   */
+  add(x: Float64Array, batch: number, forces: Float64Array, energies: Float64Array): void;
 }
 
 /** Options of {@link FeatureNet}. */
@@ -206,22 +220,39 @@ export class EnergyModel {
 
   /**
    * This model as a flat-array Potential for md/ (batched replicas): float64 positions in,
-   * float64 energies and forces out, computed in float32 by tfjs.
+   * float64 energies and forces out, computed in float32 — by tfjs, except for the terms with
+   * a host evaluator ({@link EnergyTerm.hostForces}: SchNet where OpenBLAS is available). It
+   * reads the parameters as they are when it is made: make another after changing them.
+   * @param o onHost: false evaluates every term by tfjs (to compare the two; default true).
    */
-  asPotential(name = 'cg energy model'): Potential {
+  asPotential(name = 'cg energy model', o: { onHost?: boolean } = {}): Potential {
     const n = this.nBeads;
+    const host: HostForces[] = [];
+    const rest: Record<string, EnergyTerm> = {};
+    for (const [key, term] of Object.entries(this.terms)) {
+      const h = o.onHost === false ? undefined : term.hostForces?.();
+      if (h) host.push(h);
+      else rest[key] = term;
+    }
+    const byTfjs = Object.keys(rest).length > 0 ? new EnergyModel(n, rest) : undefined;
     return {
       name,
       nParticles: n,
       dim: 3,
       evaluate: (x, batch, forces, energies) => {
         if (x.length !== batch * n * 3) throw new Error(`${name}: ${x.length} coordinates are not ${batch} configurations of ${n} beads × 3`);
-        const [e, f] = tf.tidy(() => {
-          const r = this.energyAndForces(tf.tensor3d(Float32Array.from(x), [batch, n, 3]));
-          return [r.energy.dataSync(), r.forces.dataSync()];
-        });
-        energies.set(e);
-        forces.set(f);
+        if (byTfjs) {
+          const [e, f] = tf.tidy(() => {
+            const r = byTfjs.energyAndForces(tf.tensor3d(Float32Array.from(x), [batch, n, 3]));
+            return [r.energy.dataSync(), r.forces.dataSync()];
+          });
+          energies.set(e);
+          forces.set(f);
+        } else {
+          energies.fill(0, 0, batch);
+          forces.fill(0, 0, x.length);
+        }
+        for (const h of host) h.add(x, batch, forces, energies);
       },
     };
   }

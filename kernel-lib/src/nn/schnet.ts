@@ -16,10 +16,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { allPairs } from '../backend/ops.js';
 import { distances } from '../cg/features.js';
 import { Random } from '../md/random.js';
-import type { EnergyTerm } from './energyModel.js';
+import type { EnergyTerm, HostForces } from './energyModel.js';
 import { checkActivation, Dense, MLP, type Activation } from './mlp.js';
 import type { JsonObject } from './params.js';
 import { cosineCutoff, GaussianRbf } from './rbf.js';
+import { schnetHostForces } from './schnetHost.js';
 
 /** Settings of a SchNet energy term. */
 export interface SchNetOptions {
@@ -141,6 +142,11 @@ export class SchNet implements EnergyTerm {
       }
       return tf.sum(tf.reshape(this.readout.apply(h), [n, batch]), 0) as tf.Tensor1D;
     });
+  }
+
+  /** Energies and forces on the host (schnetHost.ts) where OpenBLAS is available and tfjs runs on the CPU. */
+  hostForces(): HostForces | undefined {
+    return ['wasm', 'cpu'].includes(tf.getBackend()) ? schnetHostForces(this) : undefined;
   }
 
   /** Named variables: embedding, interaction<k>/<layer>/weight|bias, readout/layer<k>/…. */

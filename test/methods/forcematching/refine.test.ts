@@ -85,6 +85,11 @@ test('dihedral refinement recovers the torsion a model lacks, to within sampling
     assert.equal((await refineDihedrals(res.model, [quad], { ...more, pool })).reweighting[0].runs, pooled, pool);
   }
   await assert.rejects(refineDihedrals(res.model, [quad], { ...more, pool: 'some' as 'all' }), /pool is "some", expected 'corrected', 'all' or 'last'/);
+  // Without the check run, a round is one run and its correction.
+  const unchecked = await refineDihedrals(res.model, [quad], { ...more, check: false });
+  assert.deepEqual([unchecked.runs.length, unchecked.divergence.length, unchecked.reweighting.length], [3, 1, 1]);
+  assert.deepEqual(unchecked.runs[2].coefficients, res.correction.coefficients);
+  assert.notDeepEqual(unchecked.correction.coefficients, res.correction.coefficients);
   // Saved and loaded (another session's refinement pools them the same way).
   const dir = mkdtempSync(join(tmpdir(), 'cglab-refine-'));
   try {

@@ -36,8 +36,14 @@ export interface RefineOptions {
   masses: Float64Array;
   /** K. */
   temperature: number;
-  /** Correction rounds; default 2. */
+  /** Correction rounds, each fitted after a CG run; default 2. 0 runs the model once, to measure it. */
   iterations?: number;
+  /**
+   * End with a run of the refined model (default true): it measures the refinement (the last
+   * entry of `divergence`) and is pooled by later rounds. Without it, refinement costs one run
+   * per round; a later refinement's first run, of this model, measures it instead.
+   */
+  check?: boolean;
   /** CG replicas per round; default 100. */
   replicas?: number;
   /**
@@ -120,9 +126,9 @@ export interface Refined {
   model: EnergyModel;
   correction: FourierDihedrals;
   pairCorrection?: FourierDihedralPairs;
-  /** Per round (0 = before any correction), per dihedral: KL(ref‖CG) of the marginal histograms over bins both populate, nats. */
+  /** Per CG run of this call (0 = of the model as given), per dihedral: KL(ref‖CG) of the marginal histograms over bins both populate, nats. */
   divergence: number[][];
-  /** Per round, per pair: KL(ref‖CG) of the pair's 2-D histograms over bins both populate, nats. */
+  /** Per CG run of this call, per pair: KL(ref‖CG) of the pair's 2-D histograms over bins both populate, nats. */
   pairDivergence: number[][];
   /**
    * Per correction round: the runs it was fitted to, the Gauss–Seidel sweeps of
@@ -221,6 +227,7 @@ export async function refineDihedrals(model: EnergyModel, quads: readonly Quad[]
     correction = new FourierDihedrals(quads, coefficients);
     pairCorrection = pairTerm();
     current = new EnergyModel(n, { ...baseTerms, [CORRECTION]: correction, ...(pairCorrection ? { [PAIR_CORRECTION]: pairCorrection } : {}) });
+    if (round + 1 === iterations && o.check === false) break;
   }
   return { model: current, correction, ...(pairCorrection ? { pairCorrection } : {}), divergence, pairDivergence, reweighting, runs, interrupted };
 }

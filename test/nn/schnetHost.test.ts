@@ -1,0 +1,84 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import * as tf from '@tensorflow/tfjs-core';
+import { useBackend } from 'cglab/backend/select';
+import { NATIVE_GEMM_PATH } from 'cglab/backend/nativeGemm';
+import { EnergyModel } from 'cglab/nn/energyModel';
+import type { Activation } from 'cglab/nn/mlp';
+import { SchNet } from 'cglab/nn/schnet';
+import { gridValues } from '../helpers/finiteDifferences.js';
+import { gridParameters } from '../helpers/models.js';
+
+/** Largest |a − b| over the largest |b|. */
+function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let [scale, err] = [0, 0];
+  for (let i = 0; i < b.length; i++) {
+    scale = Math.max(scale, Math.abs(b[i]));
+    err = Math.max(err, Math.abs(a[i] - b[i]));
+  }
+  return err / scale;
+}
+
+// Host (float32 products, float64 geometry) against tfjs autodiff (float32): measured ≤ 1e-6
+// relative to each array's largest value; a wrong derivative of any piece is off by 1e-3 or more.
+const TOLERANCE = 1e-5;
+
+test('SchNet on the host gives the energies and forces of tfjs autodiff, for every activation, cut-off pairs and growing batches', async () => {
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await useBackend(backend);
+    for (const activation of ['tanh', 'ssp', 'linear'] as Activation[]) {
+      // Two blocks, three bead types; a 0.6-nm cutoff with beads spread over ±0.5 nm, so some pairs lie beyond it.
+      const net = new SchNet({ beadTypes: [0, 1, 2, 1, 0, 2], features: 16, interactions: 2, rbf: 12, cutoff: 0.6, activation });
+      gridParameters(net.parameters(), 11);
+      const host = net.hostForces();
+      assert.ok(host, `${backend}: the host evaluator exists where the addon is built`);
+      const model = new EnergyModel(6, { net });
+      for (const batch of [3, 9, 2]) {
+        const x = gridValues(batch * 18, 5 + batch, -0.5, 0.5);
+        const [energies, forces] = [new Float64Array(batch), new Float64Array(batch * 18)];
+        host.add(Float64Array.from(x), batch, forces, energies);
+        const want = tf.tidy(() => {
+          const r = model.energyAndForces(tf.tensor3d(x, [batch, 6, 3]));
+          return { energy: r.energy.dataSync(), forces: r.forces.dataSync() };
+        });
+        const what = `${backend} ${activation} batch ${batch}`;
+        assert.ok(relError(energies, want.energy) <= TOLERANCE, `${what} energies: ${relError(energies, want.energy)}`);
+        assert.ok(relError(forces, want.forces) <= TOLERANCE, `${what} forces: ${relError(forces, want.forces)}`);
+        // It adds to what is there.
+        host.add(Float64Array.from(x), batch, forces, energies);
+        assert.ok(relError(forces, Array.from(want.forces, (v) => 2 * v)) <= TOLERANCE, `${what}: a second call adds`);
+      }
+      // asPotential runs the network on the host, and by tfjs with onHost: false.
+      const x = Float64Array.from(gridValues(4 * 18, 3, -0.5, 0.5));
+      const [onHost, byTfjs] = [{}, { onHost: false }].map((o) => {
+        const [energies, forces] = [new Float64Array(4), new Float64Array(4 * 18)];
+        model.asPotential('schnet', o).evaluate(x, 4, forces, energies);
+        return { energies, forces };
+      });
+      assert.ok(relError(onHost.forces, byTfjs.forces) <= TOLERANCE && relError(onHost.energies, byTfjs.energies) <= TOLERANCE, `${backend} ${activation}: asPotential`);
+      model.dispose();
+    }
+  }
+});
+
+test("the addon's SchNet passes refuse regions outside the array and malformed arguments", () => {
+  const k = createRequire(import.meta.url)(NATIVE_GEMM_PATH) as {
+    denseEpilogue(...a: unknown[]): void;
+    cfconv(...a: unknown[]): void;
+    addInPlace(...a: unknown[]): void;
+  };
+  const buf = new Float32Array(64);
+  buf.fill(1);
+  k.denseEpilogue(buf, 0, 2, 4, 60, 1);
+  assert.ok(Math.abs(buf[0] - Math.tanh(2)) < 1e-6, `tanh(1 + bias 1) = ${buf[0]}`);
+  assert.throws(() => k.denseEpilogue(buf, 60, 2, 4, -1, 1), /outside the array/);
+  assert.throws(() => k.denseEpilogue(buf, 0, 2, 4, -1, 3), /outside the array, or an argument is out of range/);
+  assert.throws(() => k.denseEpilogue(new Float64Array(8), 0, 1, 4, -1, 1), /must be a Float32Array/);
+  assert.throws(() => k.addInPlace(buf, 0, -1, 4), /argument 3 must be a non-negative integer/);
+  assert.throws(() => k.addInPlace(buf, 0, 4), /expected 4 arguments/);
+  // One frame, two beads, one pair, 4 features: f2, cut, w, y, m.
+  k.cfconv(buf, Int32Array.from([0, 1]), 1, 2, 4, 0, 4, 8, 12, 20);
+  assert.throws(() => k.cfconv(buf, Int32Array.from([0, 2]), 1, 2, 4, 0, 4, 8, 12, 20), /outside the array/);
+  assert.throws(() => k.cfconv(buf, Int32Array.from([0, 1]), 1, 2, 4, 0, 4, 8, 12, 60), /outside the array/);
+});
