@@ -76,7 +76,7 @@ try {
       const total = train.s + refine.s;
       console.log(`  ${model} seed ${seed}: train ${fmt(train.s, 0)} s + refine ${fmt(refine.s, 0)} s = ${fmt(total / 60, 1)} min (${total <= budgetS ? 'within' : 'over'} 10 min); refined model: KL ${fmt(res.kl)} (coverage ${fmt(res.coverage)}), MSE ${fmt(res.mse, 2)}, αR ${fmt(res.pops.alphaR)}, β ${fmt(betaOf(res.pops))}, αR/β ${fmt(res.ratio)} ± ${fmt(ratioJackknife(phi, psi, [phi.length], replicas).sd)} (${fmt((100 * (res.ratio - ref.ratio)) / ref.ratio, 1)} %)`);
       console.log(`    train: ${train.lines.at(-1)}`);
-      console.log(`    refine: ${refine.lines.filter((l) => /KL|correction/.test(l)).join(' | ')}`);
+      console.log(`    refine: ${refine.lines.filter((l) => /^\s*run \d+:|^cglab refine:/.test(l)).join(' | ')}`);
     }
   }
 } finally {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// Compiles gemm.c and schnet.c into build/cglab_gemm.node, the path backend/nativeGemm.ts loads
-// (the OpenBLAS matrix products of cglab's wasm backend, and the elementwise passes of SchNet's
-// host evaluation, nn/schnetHost.ts). Needs a C compiler and OpenBLAS's headers (Debian:
+// Compiles gemm.c and host.c into build/cglab_gemm.node, the path backend/nativeGemm.ts loads
+// (the OpenBLAS matrix products of cglab's wasm backend, and the elementwise passes of the
+// networks evaluated on the host for simulation, nn/hostBuffer.ts). Needs a C compiler and OpenBLAS's headers (Debian:
 // gcc, libopenblas-dev; scripts/setup.mjs installs both) and Node's own headers, which ship
 // with Node. Optional: without it cglab runs tfjs-wasm's XNNPACK products, several times slower.
 // Node built-ins only: scripts/setup.mjs runs it before `npm ci` has finished.
@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const sources = ['gemm.c', 'schnet.c'].map((f) => join(here, f));
+const sources = ['gemm.c', 'host.c'].map((f) => join(here, f));
 const NATIVE_GEMM_PATH = join(here, 'build', 'cglab_gemm.node');
 
 /**
@@ -27,7 +27,7 @@ export function buildNativeGemm() {
   mkdirSync(dirname(NATIVE_GEMM_PATH), { recursive: true });
   const tmp = `${NATIVE_GEMM_PATH}.${process.pid}.tmp`;
   const includes = ['/usr/include/x86_64-linux-gnu/openblas-pthread', '/usr/include/openblas'].filter(existsSync);
-  // -O3 vectorizes schnet.c's loops; -fno-trapping-math lets it turn the clamps of tanh into
+  // -O3 vectorizes host.c's loops; -fno-trapping-math lets it turn the clamps of tanh into
   // selects (cglab never reads floating-point exception flags).
   const args = ['-O3', '-fno-trapping-math', '-shared', '-fPIC', '-Wall', '-Werror', `-I${nodeHeaders}`, ...includes.map((d) => `-I${d}`), ...sources, '-lopenblas', '-lm', '-o', tmp];
   const r = spawnSync('cc', args, { encoding: 'utf8' });

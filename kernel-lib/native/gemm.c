@@ -90,14 +90,14 @@ static napi_value sgemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* schnet.c: the elementwise passes of SchNet's host evaluation, in the same addon. */
-napi_status cglab_register_schnet(napi_env env, napi_value exports);
+/* host.c: the elementwise passes of the networks evaluated on the host, in the same addon. */
+napi_status cglab_register_host(napi_env env, napi_value exports);
 
 NAPI_MODULE_INIT() {
   openblas_set_num_threads(1);
   napi_value fn;
   if (napi_create_function(env, "sgemm", NAPI_AUTO_LENGTH, sgemm, NULL, &fn) != napi_ok) return NULL;
   if (napi_set_named_property(env, exports, "sgemm", fn) != napi_ok) return NULL;
-  if (cglab_register_schnet(env, exports) != napi_ok) return NULL;
+  if (cglab_register_host(env, exports) != napi_ok) return NULL;
   return exports;
 }

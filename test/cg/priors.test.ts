@@ -103,7 +103,7 @@ test('repulsion: σ is the low quantile of each pair distance, and U(σ) = 1 kJ/
   assert.ok(Math.abs(u[0] - 1) < 1e-5 && Math.abs(u[1] - 256) < 1e-3, `U(σ) = ${u[0]}, U(σ/2) = ${u[1]}`);
 });
 
-test('prior forces match finite differences on cpu and wasm', async () => {
+test('prior forces match finite differences on cpu and wasm, and their host evaluation (for simulation) gives the same', async () => {
   const priors: Prior[] = [
     new HarmonicBonds([[0, 1], [1, 2], [2, 3]], [1.0, 1.2, 0.9], [3, 2, 4]),
     new HarmonicAngles([[0, 1, 2], [1, 2, 3]], [1.9, 2.1], [2, 3]),
@@ -119,6 +119,13 @@ test('prior forces match finite differences on cpu and wasm', async () => {
       const got = tf.tidy(() => Array.from(tf.grad((x) => tf.sum(p.energy(x as tf.Tensor3D)))(tf.tensor3d(x0, [2, 5, 3])).dataSync()));
       const fd = fdGradient((v) => tf.tidy(() => tf.sum(p.energy(tf.tensor3d(v, [2, 5, 3]))).dataSync()[0]), x0);
       assertGradClose(`${backend} ${p.kind} −F`, got, fd);
+      // On the host, in float64: the same energies and forces to float32 rounding (tfjs's output).
+      const [energies, forces] = [new Float64Array([10, 20]), new Float64Array(x0.length).fill(1)];
+      p.hostForces!()!.add(Float64Array.from(x0), 2, forces, energies);
+      const e = tf.tidy(() => Array.from(p.energy(tf.tensor3d(x0, [2, 5, 3])).dataSync()));
+      const scale = Math.max(...got.map(Math.abs));
+      forces.forEach((f, i) => assert.ok(Math.abs(1 - f - got[i]) <= 1e-6 * scale, `${backend} ${p.kind} host ∂E/∂x ${i}: ${1 - f} vs ${got[i]}`));
+      energies.forEach((v, i) => assert.ok(Math.abs(v - [10, 20][i] - e[i]) <= 1e-6 * Math.max(1, Math.abs(e[i])), `${backend} ${p.kind} host energy ${i}`));
     }
     const e = tf.tidy(() => total(tf.tensor3d(x0, [2, 5, 3])).dataSync()[0]);
     assert.ok(Number.isFinite(e));

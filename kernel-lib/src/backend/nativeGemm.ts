@@ -11,11 +11,11 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 
 /**
- * The passes of SchNet's host evaluation (nn/schnetHost.ts) over one Float32Array, offsets and
- * counts in floats; `kernel-lib/native/schnet.c` states each contract. Activations: 0 linear,
- * 1 tanh, 2 shifted softplus.
+ * The elementwise passes of the networks evaluated on the host (nn/hostBuffer.ts) over one
+ * Float32Array, offsets and counts in floats; `kernel-lib/native/host.c` states each contract.
+ * Activations: 0 linear, 1 tanh, 2 shifted softplus.
  */
-export interface SchNetKernels {
+export interface HostKernels {
   denseEpilogue(buf: Float32Array, at: number, rows: number, n: number, bias: number, act: number): void;
   activationSlope(buf: Float32Array, g: number, y: number, count: number, act: number): void;
   cfconv(buf: Float32Array, pairs: Int32Array, batch: number, beads: number, f: number, f2: number, cut: number, w: number, y: number, m: number): void;
@@ -26,8 +26,8 @@ export interface SchNetKernels {
   gaussiansGrad(buf: Float32Array, d: number, count: number, centers: number, k: number, gamma: number, rbf: number, grbf: number, gd: number): void;
 }
 
-/** The addon: OpenBLAS's product (see `kernel-lib/native/gemm.c` for the contract) and SchNet's passes. */
-interface GemmAddon extends SchNetKernels {
+/** The addon: OpenBLAS's product (see `kernel-lib/native/gemm.c` for the contract) and the host passes. */
+interface GemmAddon extends HostKernels {
   sgemm(heap: ArrayBuffer, batch: number, m: number, n: number, k: number,
     a: number, strideA: number, transA: boolean, b: number, strideB: number, transB: boolean, c: number): void;
 }
@@ -63,15 +63,15 @@ export function nativeGemmStatus(): NativeGemmStatus {
   return status;
 }
 
-/** SchNet's host passes, where the addon is available. */
-export function schnetKernels(): SchNetKernels | undefined {
+/** The host passes, where the addon is available. */
+export function hostKernels(): HostKernels | undefined {
   return nativeGemmStatus().available ? addon : undefined;
 }
 
 /**
  * C = op(A) · op(B) on OpenBLAS for matrices in one Float32Array: A [m, k] (stored [k, m] with
  * `transA`), B [k, n] (stored [n, k] with `transB`), C [m, n], all row-major, given by their
- * offsets in floats. Host code with its own buffers uses it (nn/schnetHost.ts); call only when
+ * offsets in floats. Host code with its own buffers uses it (nn/hostBuffer.ts); call only when
  * {@link nativeGemmStatus} says the addon is available.
  */
 export function hostSgemm(buf: Float32Array, m: number, n: number, k: number, a: number, transA: boolean, b: number, transB: boolean, c: number): void {

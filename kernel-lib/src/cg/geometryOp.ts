@@ -17,6 +17,7 @@
  * The Jacobian is stored sparsely: each feature depends on at most four beads.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import type { HostForces } from '../nn/energyModel.js';
 
 /** Which coordinates, as bead tuples; features come out in this order: pairs, angles, then (cos, sin) per dihedral. */
 export interface GeometryTuples {
@@ -132,8 +133,14 @@ function evaluate(x: ArrayLike<number>, frames: number, nBeads: number, t: Geome
 
 /** Jᵀ dy: dy [frames, size] → [frames, nBeads, 3]. */
 function transposeProduct(jac: Jacobian, dy: ArrayLike<number>): Float32Array {
+  const out = new Float64Array(jac.frames * jac.nBeads * 3);
+  addTransposeProduct(jac, dy, out);
+  return Float32Array.from(out);
+}
+
+/** out += Jᵀ dy, out [frames, nBeads, 3]. */
+function addTransposeProduct(jac: Jacobian, dy: ArrayLike<number>, out: Float64Array): void {
   const { frames, nBeads, size, beads, grad } = jac;
-  const out = new Float64Array(frames * nBeads * 3);
   for (let f = 0; f < frames; f++) {
     for (let k = 0; k < size; k++) {
       const w = dy[f * size + k];
@@ -149,7 +156,6 @@ function transposeProduct(jac: Jacobian, dy: ArrayLike<number>): Float32Array {
       }
     }
   }
-  return Float32Array.from(out);
 }
 
 /** J v: v [frames, nBeads, 3] → [frames, size]. */
@@ -229,4 +235,21 @@ export function featureEnergy(x: tf.Tensor3D, tuples: GeometryTuples, fn: Featur
     };
   });
   return op(x);
+}
+
+/**
+ * The energy of {@link featureEnergy} for simulation, outside tfjs: adds each frame's energy
+ * (kJ/mol) and forces −Jᵀ ∂E/∂v (kJ/mol/nm) at bead positions x [batch, nBeads, 3] (nm), all
+ * in float64.
+ */
+export function featureHostForces(tuples: GeometryTuples, fn: FeatureEnergyFn): HostForces {
+  return {
+    add(x, batch, forces, energies) {
+      const { values, jac } = evaluate(x, batch, x.length / (3 * batch), tuples);
+      const { energy, dEdv } = fn(values, batch, jac.size);
+      for (let f = 0; f < batch; f++) energies[f] += energy[f];
+      for (let i = 0; i < dEdv.length; i++) dEdv[i] = -dEdv[i];
+      addTransposeProduct(jac, dEdv, forces);
+    },
+  };
 }

@@ -15,7 +15,8 @@
  *
  * Energies are functions of internal coordinates alone and are evaluated on the host in
  * float64 as one tfjs op each (geometryOp.ts): priors have no trainable parameters, so nothing
- * needs their second derivatives in positions.
+ * needs their second derivatives in positions. For simulation, `hostForces` evaluates the same
+ * function without tfjs.
  *
  * A fit that cannot succeed throws, naming the term, the tuple and the reason (too few frames,
  * zero variance, too few populated histogram bins); no fit returns NaN.
@@ -23,10 +24,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { angle, dihedral, distance } from '../analysis/geometry.js';
 import { kT } from '../units.js';
-import type { EnergyTerm } from '../nn/energyModel.js';
+import type { EnergyTerm, HostForces } from '../nn/energyModel.js';
 import type { JsonObject } from '../nn/params.js';
 import type { Pair, Quad, Triple } from './features.js';
-import { featureEnergy, type FeatureEnergyFn } from './geometryOp.js';
+import { featureEnergy, featureHostForces, type FeatureEnergyFn } from './geometryOp.js';
 import { weightedLeastSquares } from './linalg.js';
 import type { Coordinates } from './linearMap.js';
 
@@ -149,6 +150,11 @@ export class HarmonicBonds implements Prior {
     return featureEnergy(x, { pairs: this.tuples as Pair[], angles: [], dihedrals: [] }, harmonic(this.r0, this.k));
   }
 
+  /** Energies and forces for simulation, on the host in float64. */
+  hostForces(): HostForces {
+    return featureHostForces({ pairs: this.tuples as Pair[], angles: [], dihedrals: [] }, harmonic(this.r0, this.k));
+  }
+
   parameters(): Record<string, tf.Variable> {
     return {};
   }
@@ -189,6 +195,11 @@ export class HarmonicAngles implements Prior {
   energy(x: tf.Tensor3D): tf.Tensor1D {
     checkBatch(x, this.tuples, 'HarmonicAngles');
     return featureEnergy(x, { pairs: [], angles: this.tuples as Triple[], dihedrals: [] }, harmonic(this.theta0, this.k));
+  }
+
+  /** Energies and forces for simulation, on the host in float64. */
+  hostForces(): HostForces {
+    return featureHostForces({ pairs: [], angles: this.tuples as Triple[], dihedrals: [] }, harmonic(this.theta0, this.k));
   }
 
   parameters(): Record<string, tf.Variable> {
@@ -245,20 +256,27 @@ export class Repulsion implements Prior {
   /** [batch] kJ/mol from bead positions [batch, beads, 3] nm. */
   energy(x: tf.Tensor3D): tf.Tensor1D {
     checkBatch(x, this.tuples, 'Repulsion');
-    const { sigma, exponent: p } = this;
-    return featureEnergy(x, { pairs: this.tuples as Pair[], angles: [], dihedrals: [] }, (r, frames, size) => {
-      const energy = new Float64Array(frames);
-      const dEdv = new Float64Array(frames * size);
-      for (let f = 0; f < frames; f++) {
-        for (let k = 0; k < size; k++) {
-          const u = (sigma[k] / r[f * size + k]) ** p;
-          energy[f] += u;
-          dEdv[f * size + k] = (-p * u) / r[f * size + k];
-        }
-      }
-      return { energy, dEdv };
-    });
+    return featureEnergy(x, { pairs: this.tuples as Pair[], angles: [], dihedrals: [] }, this.ofDistances);
   }
+
+  /** Energies and forces for simulation, on the host in float64. */
+  hostForces(): HostForces {
+    return featureHostForces({ pairs: this.tuples as Pair[], angles: [], dihedrals: [] }, this.ofDistances);
+  }
+
+  private readonly ofDistances: FeatureEnergyFn = (r, frames, size) => {
+    const { sigma, exponent: p } = this;
+    const energy = new Float64Array(frames);
+    const dEdv = new Float64Array(frames * size);
+    for (let f = 0; f < frames; f++) {
+      for (let k = 0; k < size; k++) {
+        const u = (sigma[k] / r[f * size + k]) ** p;
+        energy[f] += u;
+        dEdv[f * size + k] = (-p * u) / r[f * size + k];
+      }
+    }
+    return { energy, dEdv };
+  };
 
   parameters(): Record<string, tf.Variable> {
     return {};
@@ -369,29 +387,36 @@ export class FourierDihedrals implements Prior {
   /** [batch] kJ/mol from bead positions [batch, beads, 3] nm. */
   energy(x: tf.Tensor3D): tf.Tensor1D {
     checkBatch(x, this.tuples, 'FourierDihedrals');
-    // Features come as (cos φ, sin φ) per dihedral; with U'(φ) = Σ n(bₙ cos nφ − aₙ sin nφ) on
-    // the unit circle, ∂U/∂cos φ = −sin φ U'(φ) and ∂U/∂sin φ = cos φ U'(φ).
-    return featureEnergy(x, { pairs: [], angles: [], dihedrals: this.tuples as Quad[] }, (v, frames, size) => {
-      const energy = new Float64Array(frames);
-      const dEdv = new Float64Array(frames * size);
-      for (let f = 0; f < frames; f++) {
-        this.coefficients.forEach((c, q) => {
-          const [cos, sin] = [v[f * size + 2 * q], v[f * size + 2 * q + 1]];
-          const phi = Math.atan2(sin, cos);
-          let [u, du] = [c[0], 0];
-          for (let n = 1; n <= this.harmonics; n++) {
-            const [cn, sn] = [Math.cos(n * phi), Math.sin(n * phi)];
-            u += c[2 * n - 1] * cn + c[2 * n] * sn;
-            du += n * (c[2 * n] * cn - c[2 * n - 1] * sn);
-          }
-          energy[f] += u;
-          dEdv[f * size + 2 * q] = -sin * du;
-          dEdv[f * size + 2 * q + 1] = cos * du;
-        });
-      }
-      return { energy, dEdv };
-    });
+    return featureEnergy(x, { pairs: [], angles: [], dihedrals: this.tuples as Quad[] }, this.ofAngles);
   }
+
+  /** Energies and forces for simulation, on the host in float64. */
+  hostForces(): HostForces {
+    return featureHostForces({ pairs: [], angles: [], dihedrals: this.tuples as Quad[] }, this.ofAngles);
+  }
+
+  // Features come as (cos φ, sin φ) per dihedral; with U'(φ) = Σ n(bₙ cos nφ − aₙ sin nφ) on
+  // the unit circle, ∂U/∂cos φ = −sin φ U'(φ) and ∂U/∂sin φ = cos φ U'(φ).
+  private readonly ofAngles: FeatureEnergyFn = (v, frames, size) => {
+    const energy = new Float64Array(frames);
+    const dEdv = new Float64Array(frames * size);
+    for (let f = 0; f < frames; f++) {
+      this.coefficients.forEach((c, q) => {
+        const [cos, sin] = [v[f * size + 2 * q], v[f * size + 2 * q + 1]];
+        const phi = Math.atan2(sin, cos);
+        let [u, du] = [c[0], 0];
+        for (let n = 1; n <= this.harmonics; n++) {
+          const [cn, sn] = [Math.cos(n * phi), Math.sin(n * phi)];
+          u += c[2 * n - 1] * cn + c[2 * n] * sn;
+          du += n * (c[2 * n] * cn - c[2 * n - 1] * sn);
+        }
+        energy[f] += u;
+        dEdv[f * size + 2 * q] = -sin * du;
+        dEdv[f * size + 2 * q + 1] = cos * du;
+      });
+    }
+    return { energy, dEdv };
+  };
 
   parameters(): Record<string, tf.Variable> {
     return {};
@@ -457,40 +482,46 @@ export class FourierDihedralPairs implements Prior {
   /** [batch] kJ/mol from bead positions [batch, beads, 3] nm. */
   energy(x: tf.Tensor3D): tf.Tensor1D {
     checkBatch(x, this.tuples, 'FourierDihedralPairs');
-    const quads = this.pairs.flat();
-    const K = this.harmonics;
-    // Features are (cos, sin) of each dihedral; as for FourierDihedrals, ∂U/∂cos φ = −sin φ ∂U/∂φ
-    // and ∂U/∂sin φ = cos φ ∂U/∂φ on the unit circle.
-    return featureEnergy(x, { pairs: [], angles: [], dihedrals: quads }, (v, frames, size) => {
-      const energy = new Float64Array(frames);
-      const dEdv = new Float64Array(frames * size);
-      for (let f = 0; f < frames; f++) {
-        this.coefficients.forEach((c, p) => {
-          const o = f * size + 4 * p;
-          const [cosA, sinA, cosB, sinB] = [v[o], v[o + 1], v[o + 2], v[o + 3]];
-          const [phi, psi] = [Math.atan2(sinA, cosA), Math.atan2(sinB, cosB)];
-          let [u, dPhi, dPsi] = [0, 0, 0];
-          for (let m = 1; m <= K; m++) {
-            const [cm, sm] = [Math.cos(m * phi), Math.sin(m * phi)];
-            for (let n = 1; n <= K; n++) {
-              const [cn, sn] = [Math.cos(n * psi), Math.sin(n * psi)];
-              const i = 4 * ((m - 1) * K + n - 1);
-              const [a, b, cc, d] = [c[i], c[i + 1], c[i + 2], c[i + 3]];
-              u += a * cm * cn + b * cm * sn + cc * sm * cn + d * sm * sn;
-              dPhi += m * (-a * sm * cn - b * sm * sn + cc * cm * cn + d * cm * sn);
-              dPsi += n * (-a * cm * sn + b * cm * cn - cc * sm * sn + d * sm * cn);
-            }
-          }
-          energy[f] += u;
-          dEdv[o] += -sinA * dPhi;
-          dEdv[o + 1] += cosA * dPhi;
-          dEdv[o + 2] += -sinB * dPsi;
-          dEdv[o + 3] += cosB * dPsi;
-        });
-      }
-      return { energy, dEdv };
-    });
+    return featureEnergy(x, { pairs: [], angles: [], dihedrals: this.pairs.flat() }, this.ofAngles);
   }
+
+  /** Energies and forces for simulation, on the host in float64. */
+  hostForces(): HostForces {
+    return featureHostForces({ pairs: [], angles: [], dihedrals: this.pairs.flat() }, this.ofAngles);
+  }
+
+  // Features are (cos, sin) of each dihedral; as for FourierDihedrals, ∂U/∂cos φ = −sin φ ∂U/∂φ
+  // and ∂U/∂sin φ = cos φ ∂U/∂φ on the unit circle.
+  private readonly ofAngles: FeatureEnergyFn = (v, frames, size) => {
+    const K = this.harmonics;
+    const energy = new Float64Array(frames);
+    const dEdv = new Float64Array(frames * size);
+    for (let f = 0; f < frames; f++) {
+      this.coefficients.forEach((c, p) => {
+        const o = f * size + 4 * p;
+        const [cosA, sinA, cosB, sinB] = [v[o], v[o + 1], v[o + 2], v[o + 3]];
+        const [phi, psi] = [Math.atan2(sinA, cosA), Math.atan2(sinB, cosB)];
+        let [u, dPhi, dPsi] = [0, 0, 0];
+        for (let m = 1; m <= K; m++) {
+          const [cm, sm] = [Math.cos(m * phi), Math.sin(m * phi)];
+          for (let n = 1; n <= K; n++) {
+            const [cn, sn] = [Math.cos(n * psi), Math.sin(n * psi)];
+            const i = 4 * ((m - 1) * K + n - 1);
+            const [a, b, cc, d] = [c[i], c[i + 1], c[i + 2], c[i + 3]];
+            u += a * cm * cn + b * cm * sn + cc * sm * cn + d * sm * sn;
+            dPhi += m * (-a * sm * cn - b * sm * sn + cc * cm * cn + d * cm * sn);
+            dPsi += n * (-a * cm * sn + b * cm * cn - cc * sm * sn + d * sm * cn);
+          }
+        }
+        energy[f] += u;
+        dEdv[o] += -sinA * dPhi;
+        dEdv[o + 1] += cosA * dPhi;
+        dEdv[o + 2] += -sinB * dPsi;
+        dEdv[o + 3] += cosB * dPsi;
+      });
+    }
+    return { energy, dEdv };
+  };
 
   parameters(): Record<string, tf.Variable> {
     return {};

@@ -14,12 +14,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../backend/gradients.js';
 import { GeometryFeatures, ZScore } from '../cg/features.js';
+import { featureHostForces } from '../cg/geometryOp.js';
 import { priorFromConfig, type Prior } from '../cg/priors.js';
 import { Random } from '../md/random.js';
 import type { Potential } from '../physics/potential.js';
 import { checkActivation, MLP, type Activation } from './mlp.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { decodeParams, encodeParams, loadParams, type JsonObject, type StoredTensor } from './params.js';
+import { featureNetHostEnergy } from './mlpHost.js';
 import { SchNet, type SchNetOptions } from './schnet.js';
 
 /** One additive term of an energy model. */
@@ -84,6 +86,13 @@ export class FeatureNet implements EnergyTerm {
 
   energy(x: tf.Tensor3D): tf.Tensor1D {
     return tf.tidy(() => tf.reshape(this.mlp.apply(this.zscore.apply(this.features.compute(x))), [x.shape[0]]) as tf.Tensor1D);
+  }
+
+  /** Energies and forces on the host (mlpHost.ts) where OpenBLAS is available and tfjs runs on the CPU. */
+  hostForces(): HostForces | undefined {
+    const fn = ['wasm', 'cpu'].includes(tf.getBackend()) ? featureNetHostEnergy(this.mlp, this.zscore) : undefined;
+    const g = this.features;
+    return fn && featureHostForces({ pairs: g.pairs, angles: g.angles, dihedrals: g.dihedrals }, fn);
   }
 
   parameters(): Record<string, tf.Variable> {
@@ -220,9 +229,10 @@ export class EnergyModel {
 
   /**
    * This model as a flat-array Potential for md/ (batched replicas): float64 positions in,
-   * float64 energies and forces out, computed in float32 — by tfjs, except for the terms with
-   * a host evaluator ({@link EnergyTerm.hostForces}: SchNet where OpenBLAS is available). It
-   * reads the parameters as they are when it is made: make another after changing them.
+   * float64 energies and forces out — by tfjs in float32, except for the terms with a host
+   * evaluator ({@link EnergyTerm.hostForces}: the priors, in float64, and the networks where
+   * OpenBLAS is available). It reads the parameters as they are when it is made: make another after
+   * changing them.
    * @param o onHost: false evaluates every term by tfjs (to compare the two; default true).
    */
   asPotential(name = 'cg energy model', o: { onHost?: boolean } = {}): Potential {

@@ -1,43 +1,32 @@
 /**
  * SchNet's energies and forces for simulation, evaluated on the host: the forward pass of
  * schnet.ts and its reverse pass to the positions written out by hand, over one Float32Array
- * of weights and activations, the matrix products on OpenBLAS and the elementwise passes in
- * the same C addon (kernel-lib/native/schnet.c); the pair geometry in float64 here.
+ * of weights and activations (hostBuffer.ts: products on OpenBLAS, elementwise passes in the
+ * same C addon, kernel-lib/native/host.c); the pair geometry in float64 here.
  *
  * Why: through tfjs, one force evaluation of a 5-bead CGSchNet for 100 replicas is ~420
  * kernels plus autodiff's bookkeeping, and the launches and elementwise kernels, not the
- * arithmetic, set its time; here it is 24 products and ~30 vectorized passes. Forces only —
- * training differentiates the forces in the parameters and keeps tfjs autodiff — and the
- * weights are read once, when the evaluator is made.
+ * arithmetic, set its time; here it is two dozen products and ~30 vectorized passes. Forces
+ * only — training differentiates the forces in the parameters and keeps tfjs autodiff — and
+ * the weights are read once, when the evaluator is made.
  */
+import { hostSgemm } from '../backend/nativeGemm.js';
 import { allPairs } from '../backend/ops.js';
-import { hostSgemm, schnetKernels } from '../backend/nativeGemm.js';
 import type { HostForces } from './energyModel.js';
-import type { Activation, Dense } from './mlp.js';
+import { HostBuffer } from './hostBuffer.js';
 import type { SchNet } from './schnet.js';
 
 /** Floor of a pair distance (nm) in 1/r, as in cg/geometryOp.ts: coincident beads get zero force, not NaN. */
 const TINY = 1e-12;
-
-/** The addon's activation codes. */
-const ACTIVATION_CODE: Record<Activation, number> = { linear: 0, tanh: 1, ssp: 2 };
-
-/** A dense layer's place in the buffer: weight [nIn, nOut] and bias [nOut] offsets (bias −1: none). */
-interface Layer {
-  nIn: number;
-  nOut: number;
-  weight: number;
-  bias: number;
-  act: number;
-}
 
 /**
  * A host evaluator of `net`'s energies and forces, or undefined where the addon is not
  * available (tfjs then evaluates the term).
  */
 export function schnetHostForces(net: SchNet): HostForces | undefined {
-  const kernels = schnetKernels();
-  if (!kernels) return undefined;
+  const hb = HostBuffer.create();
+  if (!hb) return undefined;
+  const kernels = hb.kernels;
   const n = net.nBeads;
   const f = net.features;
   const k = net.rbf.n;
@@ -46,43 +35,16 @@ export function schnetHostForces(net: SchNet): HostForces | undefined {
   const pairList = Int32Array.from(pairs.flat());
   const types = Int32Array.from(net.beadTypes);
   const rc = net.cutoff;
-
-  // Weights first, then the buffers of a batch, allocated for the largest batch seen.
-  let size = 0;
-  const take = (count: number): number => {
-    const at = size;
-    size += count;
-    return at;
-  };
-  const values: [number, Float32Array][] = [];
-  const store = (v: ArrayLike<number>): number => {
-    const at = take(v.length);
-    values.push([at, Float32Array.from(v)]);
-    return at;
-  };
-  const place = (d: Dense): Layer => ({
-    nIn: d.nIn,
-    nOut: d.nOut,
-    weight: store(d.weight.dataSync()),
-    bias: d.bias ? store(d.bias.dataSync()) : -1,
-    act: ACTIVATION_CODE[d.activation],
-  });
-  const embedding = store(net.embedding.dataSync());
-  const centers = store(net.rbf.centers);
-  const gamma = store([net.rbf.gamma]);
-  const blocks = net.interactions.map((b) => ({ in2f: place(b.in2f), filter1: place(b.filter1), filter2: place(b.filter2), dense1: place(b.dense1), dense2: place(b.dense2) }));
-  const readout = net.readout.layers.map(place);
-  const weightsEnd = size;
+  const embedding = hb.store(net.embedding.dataSync());
+  const centers = hb.store(net.rbf.centers);
+  const gamma = hb.store([net.rbf.gamma]);
+  const blocks = net.interactions.map((b) => ({ in2f: hb.place(b.in2f), filter1: hb.place(b.filter1), filter2: hb.place(b.filter2), dense1: hb.place(b.dense1), dense2: hb.place(b.dense2) }));
+  const readout = net.readout.layers.map((d) => hb.place(d));
   const widest = Math.max(f, ...readout.map((l) => l.nOut));
-
-  let capacity = 0;
-  let buf = new Float32Array(0);
-  let geometry = new Float64Array(0);
-  let cutSlope = new Float64Array(0);
-  const allocate = (batch: number) => {
-    size = weightsEnd;
+  const reserve = (batch: number) => {
     const [rows, pairRows] = [batch * n, batch * np];
-    const at = {
+    const take = (count: number) => hb.take(count);
+    return {
       dist: take(pairRows),
       cut: take(pairRows),
       gradCut: take(pairRows),
@@ -98,30 +60,17 @@ export function schnetHostForces(net: SchNet): HostForces | undefined {
       gy: take(rows * f),
       gPair: take(pairRows * f),
       gPair2: take(pairRows * f),
+      // Float64, beside the array: unit vectors of the pairs, and the cutoff's slope.
+      geometry: new Float64Array(pairRows * 3),
+      cutSlope: new Float64Array(pairRows),
     };
-    buf = new Float32Array(size);
-    for (const [offset, v] of values) buf.set(v, offset);
-    geometry = new Float64Array(pairRows * 3);
-    cutSlope = new Float64Array(pairRows);
-    capacity = batch;
-    return at;
-  };
-  let at = allocate(1);
-
-  /** Dense layer on `rows` rows from `input` into `output`: act(x W + b). */
-  const forward = (l: Layer, input: number, output: number, rows: number): void => {
-    hostSgemm(buf, rows, l.nOut, l.nIn, input, false, l.weight, false, output);
-    kernels.denseEpilogue(buf, output, rows, l.nOut, l.bias, l.act);
-  };
-  /** Gradient at a dense layer's input into `gIn`, from the gradient at its output `gOut` (scaled in place by act′). */
-  const backward = (l: Layer, output: number, gOut: number, gIn: number, rows: number): void => {
-    kernels.activationSlope(buf, gOut, output, rows * l.nOut, l.act);
-    hostSgemm(buf, rows, l.nIn, l.nOut, gOut, false, l.weight, true, gIn);
   };
 
   return {
     add(x, batch, forces, energies) {
-      if (batch > capacity) at = allocate(batch);
+      const at = hb.scratch(batch, reserve);
+      const { buf } = hb;
+      const { geometry, cutSlope } = at;
       const [rows, pairRows] = [batch * n, batch * np];
       // Pair distances (unit vectors kept for the forces) and the cosine cutoff, then the expansion.
       for (let b = 0; b < batch; b++) {
@@ -145,17 +94,17 @@ export function schnetHostForces(net: SchNet): HostForces | undefined {
       for (let r = 0; r < rows; r++) buf.copyWithin(at.h + r * f, embedding + types[r % n] * f, embedding + (types[r % n] + 1) * f);
       blocks.forEach((block, l) => {
         const s = at.blocks[l];
-        forward(block.in2f, at.h, s.y, rows);
-        forward(block.filter1, at.rbf, s.t1, pairRows);
-        forward(block.filter2, s.t1, s.f2, pairRows);
+        hb.forward(block.in2f, at.h, s.y, rows);
+        hb.forward(block.filter1, at.rbf, s.t1, pairRows);
+        hb.forward(block.filter2, s.t1, s.f2, pairRows);
         kernels.cfconv(buf, pairList, batch, n, f, s.f2, at.cut, s.w, s.y, s.m);
-        forward(block.dense1, s.m, s.u, rows);
-        forward(block.dense2, s.u, at.gTmp, rows);
+        hb.forward(block.dense1, s.m, s.u, rows);
+        hb.forward(block.dense2, s.u, at.gTmp, rows);
         kernels.addInPlace(buf, at.h, at.gTmp, rows * f);
       });
       let input = at.h;
       readout.forEach((layer, r) => {
-        forward(layer, input, at.readout[r], rows);
+        hb.forward(layer, input, at.readout[r], rows);
         input = at.readout[r];
       });
       for (let b = 0; b < batch; b++) {
@@ -165,12 +114,7 @@ export function schnetHostForces(net: SchNet): HostForces | undefined {
       }
 
       // Reverse pass: ∂E/∂(each bead's readout) = 1, back through the readout to ∂E/∂h.
-      buf.fill(1, at.gTmp, at.gTmp + rows);
-      let [g, spare] = [at.gTmp, at.gh];
-      for (let r = readout.length - 1; r >= 0; r--) {
-        backward(readout[r], at.readout[r], g, spare, rows);
-        [g, spare] = [spare, g];
-      }
+      const g = hb.backwardFromOnes(readout, at.readout, at.gTmp, at.gh, rows);
       if (g !== at.gh) buf.copyWithin(at.gh, g, g + rows * f);
       buf.fill(0, at.gradRbf, at.gradRbf + pairRows * k);
       buf.fill(0, at.gradCut, at.gradCut + pairRows);
@@ -178,7 +122,7 @@ export function schnetHostForces(net: SchNet): HostForces | undefined {
         const [block, s] = [blocks[l], at.blocks[l]];
         // h ← h + dense2(dense1(m)): the residual passes ∂E/∂h on; the update's path gives ∂E/∂m (in gy).
         hostSgemm(buf, rows, f, f, at.gh, false, block.dense2.weight, true, at.gTmp);
-        backward(block.dense1, s.u, at.gTmp, at.gy, rows);
+        hb.backward(block.dense1, s.u, at.gTmp, at.gy, rows);
         // Continuous-filter convolution: ∂E/∂y into gTmp, ∂E/∂f2 into gPair, ∂E/∂cut accumulated.
         kernels.cfconvGrad(buf, pairList, batch, n, f, s.f2, at.cut, s.w, s.y, at.gy, at.gTmp, at.gPair, at.gradCut);
         // y = h W_in: ∂E/∂h gains ∂E/∂y W_inᵀ (needed only by earlier blocks; the embeddings are constant).
@@ -187,8 +131,8 @@ export function schnetHostForces(net: SchNet): HostForces | undefined {
           kernels.addInPlace(buf, at.gh, at.gy, rows * f);
         }
         // Filter network, back to the expansion.
-        backward(block.filter2, s.f2, at.gPair, at.gPair2, pairRows);
-        backward(block.filter1, s.t1, at.gPair2, at.tmpK, pairRows);
+        hb.backward(block.filter2, s.f2, at.gPair, at.gPair2, pairRows);
+        hb.backward(block.filter1, s.t1, at.gPair2, at.tmpK, pairRows);
         kernels.addInPlace(buf, at.gradRbf, at.tmpK, pairRows * k);
       }
       // ∂E/∂d from the expansion and the cutoff, then F = −∂E/∂x along each pair.

@@ -90,6 +90,11 @@ test('dihedral refinement recovers the torsion a model lacks, to within sampling
   assert.deepEqual([unchecked.runs.length, unchecked.divergence.length, unchecked.reweighting.length], [3, 1, 1]);
   assert.deepEqual(unchecked.runs[2].coefficients, res.correction.coefficients);
   assert.notDeepEqual(unchecked.correction.coefficients, res.correction.coefficients);
+  // untilKl: a run within it makes its round the last; none within it, every round runs.
+  const close = await refineDihedrals(res.model, [quad], { ...more, iterations: 3, untilKl: 10, check: false });
+  const far = await refineDihedrals(res.model, [quad], { ...more, iterations: 2, untilKl: 0 });
+  assert.deepEqual([close.reweighting.length, close.runs.length - res.runs.length], [1, 1]);
+  assert.deepEqual([far.reweighting.length, far.runs.length - res.runs.length], [2, 3]);
   // Saved and loaded (another session's refinement pools them the same way).
   const dir = mkdtempSync(join(tmpdir(), 'cglab-refine-'));
   try {

@@ -36,8 +36,16 @@ export interface RefineOptions {
   masses: Float64Array;
   /** K. */
   temperature: number;
-  /** Correction rounds, each fitted after a CG run; default 2. 0 runs the model once, to measure it. */
+  /** Correction rounds, each fitted after a CG run (the most, with `untilKl`); default 2. 0 runs the model once, to measure it. */
   iterations?: number;
+  /**
+   * Stop after the round whose run was already this close to the reference: its KL(ref‖CG),
+   * nats, the largest over the pairs (over the dihedrals without pairs), below `untilKl`. That
+   * round's correction is a small step from a run that samples the corrected model's regions
+   * well; a model further off needs another round, whose run starts near the target. Default:
+   * none (every round runs).
+   */
+  untilKl?: number;
   /**
    * End with a run of the refined model (default true): it measures the refinement (the last
    * entry of `divergence`) and is pooled by later rounds. Without it, refinement costs one run
@@ -202,6 +210,7 @@ export async function refineDihedrals(model: EnergyModel, quads: readonly Quad[]
     }
   });
   let interrupted = false;
+  let lastRun = false;
   for (let round = 0; ; round++) {
     const sim = await simulateReplicas(current.asPotential(`refinement round ${round}`), {
       starts: o.reference, replicas, masses: o.masses, temperature: o.temperature, dt: o.dt ?? 0.002, ps, saveEveryPs, seed: (o.seed ?? 1) + round, signal: o.signal,
@@ -217,7 +226,7 @@ export async function refineDihedrals(model: EnergyModel, quads: readonly Quad[]
     const cgCounts = sampled.map((a) => histogram1d(a, grid));
     divergence.push(quads.map((_, k) => klDivergenceCommon(refCounts[k], cgCounts[k]).kl));
     pairDivergence.push(pairs.map(([a, b], p) => klDivergenceCommon(refPairCounts[p], histogram2d(sampled[a], sampled[b], pairGrid, pairGrid)).kl));
-    if (round === iterations || interrupted) break;
+    if (lastRun || round === iterations || interrupted) break;
     const pooled = pooledRuns(runs, policy);
     const { angles, bias } = poolRuns(pooled, quads, { pairs, kT: kTValue });
     const step = reweightedCorrection(angles, refCounts, { quads, round, kT: kTValue, harmonics, bins: grid.bins, pairs, refPairCounts, pairHarmonics, pairBins, bias });
@@ -227,7 +236,11 @@ export async function refineDihedrals(model: EnergyModel, quads: readonly Quad[]
     correction = new FourierDihedrals(quads, coefficients);
     pairCorrection = pairTerm();
     current = new EnergyModel(n, { ...baseTerms, [CORRECTION]: correction, ...(pairCorrection ? { [PAIR_CORRECTION]: pairCorrection } : {}) });
-    if (round + 1 === iterations && o.check === false) break;
+    const close = o.untilKl !== undefined && Math.max(...(pairs.length > 0 ? pairDivergence[round] : divergence[round])) < o.untilKl;
+    if (round + 1 === iterations || close) {
+      if (o.check === false) break;
+      lastRun = true;
+    }
   }
   return { model: current, correction, ...(pairCorrection ? { pairCorrection } : {}), divergence, pairDivergence, reweighting, runs, interrupted };
 }

@@ -1,8 +1,9 @@
 /*
- * The elementwise passes of SchNet's host evaluation (kernel-lib/src/nn/schnetHost.ts), which
- * owns one Float32Array of weights and activations and runs its matrix products on OpenBLAS
- * (gemm.c). Written in C because these loops, not the products, set the time of a force
- * evaluation in JavaScript: the compiler vectorizes them, and tanh takes a polynomial exp.
+ * The elementwise passes of the networks cglab evaluates on the host for simulation
+ * (kernel-lib/src/nn/hostBuffer.ts and its users: SchNet, CGnet's MLP), which keep weights and
+ * activations in one Float32Array and run their matrix products on OpenBLAS (gemm.c). Written
+ * in C because these loops, not the products, set the time of a force evaluation in
+ * JavaScript: the compiler vectorizes them, and tanh takes a polynomial exp.
  *
  * Every function takes the Float32Array first and offsets and counts in floats; a region that
  * reaches outside the array, or a malformed argument, throws a RangeError. Activations: 0
@@ -30,7 +31,7 @@
 #include <stdint.h>
 #include <string.h>
 
-napi_status cglab_register_schnet(napi_env env, napi_value exports);
+napi_status cglab_register_host(napi_env env, napi_value exports);
 
 typedef struct {
   float *data;
@@ -311,7 +312,7 @@ static napi_value gaussiansGrad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-napi_status cglab_register_schnet(napi_env env, napi_value exports) {
+napi_status cglab_register_host(napi_env env, napi_value exports) {
   const struct {
     const char *name;
     napi_callback fn;

@@ -4,7 +4,8 @@ import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from 'cglab/backend/select';
 import { NATIVE_GEMM_PATH } from 'cglab/backend/nativeGemm';
-import { EnergyModel } from 'cglab/nn/energyModel';
+import { chainFeatures, GeometryFeatures } from 'cglab/cg/features';
+import { EnergyModel, FeatureNet } from 'cglab/nn/energyModel';
 import type { Activation } from 'cglab/nn/mlp';
 import { SchNet } from 'cglab/nn/schnet';
 import { gridValues } from '../helpers/finiteDifferences.js';
@@ -20,6 +21,7 @@ function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return err / scale;
 }
 
+// The networks evaluated on the host for simulation (nn/schnetHost.ts, nn/mlpHost.ts).
 // Host (float32 products, float64 geometry) against tfjs autodiff (float32): measured ≤ 1e-6
 // relative to each array's largest value; a wrong derivative of any piece is off by 1e-3 or more.
 const TOLERANCE = 1e-5;
@@ -62,7 +64,33 @@ test('SchNet on the host gives the energies and forces of tfjs autodiff, for eve
   }
 });
 
-test("the addon's SchNet passes refuse regions outside the array and malformed arguments", () => {
+test("CGnet's network on the host gives the energies and forces of tfjs autodiff", async () => {
+  const feats = new GeometryFeatures(6, chainFeatures(6));
+  const zscore = feats.fitZScore(Float32Array.from(gridValues(40 * 18, 2, -0.5, 0.5)));
+  for (const backend of ['cpu', 'wasm'] as const) {
+    await useBackend(backend);
+    for (const activation of ['tanh', 'ssp'] as Activation[]) {
+      const net = new FeatureNet(feats, zscore, { hidden: [12, 7], activation, seed: 4 });
+      gridParameters(net.parameters(), 13);
+      const model = new EnergyModel(6, { net });
+      assert.ok(net.hostForces(), `${backend}: the host evaluator exists where the addon is built`);
+      for (const batch of [5, 2, 8]) {
+        const x = gridValues(batch * 18, 9 + batch, -0.5, 0.5);
+        const [onHost, byTfjs] = [{}, { onHost: false }].map((o) => {
+          const [energies, forces] = [new Float64Array(batch), new Float64Array(batch * 18)];
+          model.asPotential('cgnet', o).evaluate(Float64Array.from(x), batch, forces, energies);
+          return { energies, forces };
+        });
+        const what = `${backend} ${activation} batch ${batch}`;
+        assert.ok(relError(onHost.energies, byTfjs.energies) <= TOLERANCE, `${what} energies: ${relError(onHost.energies, byTfjs.energies)}`);
+        assert.ok(relError(onHost.forces, byTfjs.forces) <= TOLERANCE, `${what} forces: ${relError(onHost.forces, byTfjs.forces)}`);
+      }
+      model.dispose();
+    }
+  }
+});
+
+test("the addon's host passes refuse regions outside the array and malformed arguments", () => {
   const k = createRequire(import.meta.url)(NATIVE_GEMM_PATH) as {
     denseEpilogue(...a: unknown[]): void;
     cfconv(...a: unknown[]): void;
