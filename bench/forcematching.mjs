@@ -5,7 +5,7 @@
 // φ/ψ free-energy surface (60×60 grid): KL(ref‖model) over the bins both populate (with the reference's fraction there), MSE of F over bins both populate (kJ/mol)²,
 // basin populations and the αR/β ratio (β = C5 + C7eq/PPII), mean ± sd over FM_SEEDS seeds.
 // Then speed: one training step (batch 256) and CG simulation steps/s (100 replicas) in cglab
-// (with the addon — OpenBLAS products, CGSchNet's network on the host in simulation — and
+// (with the addon — OpenBLAS products, networks and priors on the host in simulation — and
 // without it), and the same in PyTorch (bench/forcematching_torch.py) with 1 and 2 threads.
 //
 // Sizes (env): FM_DATA (default ~/.cache/cglab/alanine-reference/cglab-10x10ns.npz; a comma-separated
@@ -405,22 +405,20 @@ if (env('FM_TIMING', '1') !== '0') {
       return { trainMs: best(step, 3, 5), simStepsPerS: simulation(pot) };
     };
     // Without the addon first (tfjs-wasm's own products, every term by tfjs), for what it buys;
-    // then cglab's default (OpenBLAS products, CGSchNet's network on the host in simulation).
+    // then cglab's default (OpenBLAS products; in simulation, the networks and priors on the host).
     const wasm = tf.getBackend() === 'wasm';
     if (wasm) useNativeMatMul(false);
     const ownProducts = wasm ? timeBoth(model.asPotential('tfjs', { onHost: false })) : undefined;
     installBackendOptimisations(tf.getBackend());
     const pot = model.asPotential();
     const { trainMs, simStepsPerS } = timeBoth(pot);
-    const tfjsStepsPerS = kind === 'cgschnet' ? simulation(model.asPotential('tfjs', { onHost: false })) : undefined;
+    const tfjsStepsPerS = simulation(model.asPotential('tfjs', { onHost: false }));
     const torch = [1, 2].map((threads) => JSON.parse(execFileSync('/usr/bin/python3', [join(here, 'forcematching_torch.py'), file, '256', '100', String(threads)], { encoding: 'utf8' })));
     console.log(`  ${kind.padEnd(8)} cglab (${tf.getBackend()}, ${matMulEngine()} products, 1 thread/op): train step ${fmt(trainMs, 1)} ms, simulation ${fmt(simStepsPerS, 0)} steps/s`);
     if (ownProducts) {
       console.log(`  ${kind.padEnd(8)} cglab with tfjs-wasm's own products: train step ${fmt(ownProducts.trainMs, 1)} ms, simulation ${fmt(ownProducts.simStepsPerS, 0)} steps/s (the addon: ${fmt(ownProducts.trainMs / trainMs, 2)}× and ${fmt(simStepsPerS / ownProducts.simStepsPerS, 2)}× faster)`);
     }
-    if (tfjsStepsPerS !== undefined) {
-      console.log(`  ${kind.padEnd(8)} cglab simulation with the network by tfjs autodiff (OpenBLAS products): ${fmt(tfjsStepsPerS, 0)} steps/s (on the host: ${fmt(simStepsPerS / tfjsStepsPerS, 2)}× faster)`);
-    }
+    console.log(`  ${kind.padEnd(8)} cglab simulation with every term by tfjs autodiff (OpenBLAS products): ${fmt(tfjsStepsPerS, 0)} steps/s (on the host: ${fmt(simStepsPerS / tfjsStepsPerS, 2)}× faster)`);
     if (env('FM_PROFILE', '0') !== '0') {
       const f100 = new Float64Array(xs.length);
       const e100 = new Float64Array(100);
