@@ -42,12 +42,12 @@ if (!existsSync(data)) {
 const bin = fileURLToPath(new URL('../kernel-lib/bin/cglab.mjs', import.meta.url));
 const out = process.env.CLI_OUT ?? mkdtempSync(join(tmpdir(), 'cglab-bench-cli-'));
 
-/** Run `cglab args`; its wall time, s, and the last line of its report. */
+/** Run `cglab args`; its wall time, s, and the lines it wrote to stderr. */
 function cglab(args) {
   const t = performance.now();
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
   const s = (performance.now() - t) / 1000;
-  const lines = r.stderr.split(/[\r\n]/).filter((l) => l.trim() && !l.startsWith('['));
+  const lines = r.stderr.split(/[\r\n]/).filter((l) => l.trim());
   if (r.status !== 0) throw new Error(`cglab ${args.join(' ')} exited with ${r.status}: ${lines.slice(-3).join(' | ')}`);
   return { s, lines };
 }
