@@ -88,9 +88,9 @@ export class FeatureNet implements EnergyTerm {
     return tf.tidy(() => tf.reshape(this.mlp.apply(this.zscore.apply(this.features.compute(x))), [x.shape[0]]) as tf.Tensor1D);
   }
 
-  /** Energies and forces on the host (mlpHost.ts) where OpenBLAS is available and tfjs runs on the CPU. */
+  /** Energies and forces on the host (mlpHost.ts), where hostBuffer.ts has a buffer. */
   hostForces(): HostForces | undefined {
-    const fn = ['wasm', 'cpu'].includes(tf.getBackend()) ? featureNetHostEnergy(this.mlp, this.zscore) : undefined;
+    const fn = featureNetHostEnergy(this.mlp, this.zscore);
     const g = this.features;
     return fn && featureHostForces({ pairs: g.pairs, angles: g.angles, dihedrals: g.dihedrals }, fn);
   }

@@ -4,6 +4,7 @@
  * (backend/nativeGemm.ts), bias, activation and its slope by the addon's passes
  * (kernel-lib/native/host.c). Regions are offsets in floats.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { hostKernels, hostSgemm, type HostKernels } from '../backend/nativeGemm.js';
 import type { Activation, Dense } from './mlp.js';
 
@@ -30,9 +31,12 @@ export class HostBuffer {
 
   private constructor(readonly kernels: HostKernels) {}
 
-  /** A buffer where the addon is available, else undefined (tfjs then evaluates the network). */
+  /**
+   * A buffer where the addon is available and tfjs runs on the CPU, else undefined (tfjs then
+   * evaluates the network: on the tensorflow backends it may have a GPU).
+   */
   static create(): HostBuffer | undefined {
-    const kernels = hostKernels();
+    const kernels = ['wasm', 'cpu'].includes(tf.getBackend()) ? hostKernels() : undefined;
     return kernels ? new HostBuffer(kernels) : undefined;
   }
 

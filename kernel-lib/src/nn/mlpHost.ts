@@ -11,7 +11,8 @@ import type { MLP } from './mlp.js';
 
 /**
  * Energies (kJ/mol) and their derivatives in each feature of `mlp(zscore(features))`, whose
- * last layer has one output; undefined where the addon is not available.
+ * last layer has one output; undefined where there is no host buffer (no addon, or a tensorflow
+ * backend).
  */
 export function featureNetHostEnergy(mlp: MLP, zscore: ZScore): FeatureEnergyFn | undefined {
   const hb = HostBuffer.create();

@@ -144,9 +144,9 @@ export class SchNet implements EnergyTerm {
     });
   }
 
-  /** Energies and forces on the host (schnetHost.ts) where OpenBLAS is available and tfjs runs on the CPU. */
+  /** Energies and forces on the host (schnetHost.ts), where hostBuffer.ts has a buffer. */
   hostForces(): HostForces | undefined {
-    return ['wasm', 'cpu'].includes(tf.getBackend()) ? schnetHostForces(this) : undefined;
+    return schnetHostForces(this);
   }
 
   /** Named variables: embedding, interaction<k>/<layer>/weight|bias, readout/layer<k>/…. */

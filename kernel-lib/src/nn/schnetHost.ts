@@ -20,8 +20,8 @@ import type { SchNet } from './schnet.js';
 const TINY = 1e-12;
 
 /**
- * A host evaluator of `net`'s energies and forces, or undefined where the addon is not
- * available (tfjs then evaluates the term).
+ * A host evaluator of `net`'s energies and forces, or undefined where there is no host buffer
+ * (no addon, or a tensorflow backend: tfjs then evaluates the term).
  */
 export function schnetHostForces(net: SchNet): HostForces | undefined {
   const hb = HostBuffer.create();
