@@ -430,6 +430,7 @@ if (env('FM_TIMING', '1') !== '0') {
     for (const t of torch) {
       console.log(`  ${kind.padEnd(8)} PyTorch ${t.threads} thread${t.threads > 1 ? 's' : ''}:      train step ${fmt(t.train_ms, 1)} ms, simulation ${fmt(t.sim_steps_per_s, 0)} steps/s; ratio cglab/PyTorch: training ${fmt(t.train_ms / trainMs, 2)}×, simulation ${fmt(simStepsPerS / t.sim_steps_per_s, 2)}× (> 1: cglab faster)`);
     }
+    if (kind === 'cgschnet') console.log(`  ${kind.padEnd(8)} (in simulation cglab tabulates the filter networks in the pair distance; PyTorch evaluates them)`);
     x.dispose();
     f.dispose();
     adam.dispose();

@@ -6,6 +6,7 @@ import { useBackend } from 'cglab/backend/select';
 import { NATIVE_GEMM_PATH } from 'cglab/backend/nativeGemm';
 import { chainFeatures, GeometryFeatures } from 'cglab/cg/features';
 import { EnergyModel, FeatureNet } from 'cglab/nn/energyModel';
+import { filterTable, TABLE_TOLERANCE } from 'cglab/nn/filterTable';
 import type { Activation } from 'cglab/nn/mlp';
 import { SchNet } from 'cglab/nn/schnet';
 import { gridValues } from '../helpers/finiteDifferences.js';
@@ -87,6 +88,42 @@ test("CGnet's network on the host gives the energies and forces of tfjs autodiff
       }
       model.dispose();
     }
+  }
+});
+
+test("a tabulated SchNet filter gives the network's filter and its slope in the distance, between the nodes and beyond the cutoff", async () => {
+  await useBackend('cpu');
+  type Lookup = (...a: unknown[]) => void;
+  const k = createRequire(import.meta.url)(NATIVE_GEMM_PATH) as { tableLookup: Lookup; tableLookupGrad: Lookup };
+  for (const activation of ['tanh', 'ssp'] as Activation[]) {
+    const net = new SchNet({ beadTypes: [0, 1], features: 16, interactions: 1, rbf: 12, cutoff: 0.6, activation });
+    gridParameters(net.parameters(), 21);
+    const block = net.interactions[0];
+    const table = filterTable(net.rbf, block.filter1, block.filter2);
+    assert.ok(table.error <= TABLE_TOLERANCE, `${activation}: the table meets its tolerance (${table.error})`);
+    // Distances off the nodes, one beyond the cutoff (it takes the cutoff's filter).
+    const d = [0.0137, 0.1234567, 0.2999, 0.45678, 0.5999, 0.6];
+    const f = table.features;
+    const g = gridValues(d.length * f, 5, -1, 1);
+    const buf = new Float32Array(table.coefficients.length + 1 + 7 + 2 * 7 * f + 7);
+    const [at, inv, dist, out, grad, gd] = [0, table.coefficients.length, table.coefficients.length + 1, table.coefficients.length + 8, table.coefficients.length + 8 + 7 * f, table.coefficients.length + 8 + 14 * f];
+    buf.set(table.coefficients, at);
+    buf[inv] = 1 / table.spacing;
+    buf.set([...d, 0.75], dist);
+    buf.set([...g, ...g.slice(-f)], grad);
+    k.tableLookup(buf, dist, 7, at, table.intervals, f, inv, out);
+    k.tableLookupGrad(buf, dist, 7, at, table.intervals, f, inv, grad, gd);
+    // The network by tfjs: W(d) and d/dd of Σ g·W(d) per distance.
+    const filter = (x: tf.Tensor) => block.filter2.apply(block.filter1.apply(net.rbf.apply(x)));
+    const want = tf.tidy(() => filter(tf.tensor1d(d)).dataSync());
+    const wantSlope = tf.tidy(() => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(filter(x), tf.tensor2d(g, [d.length, f]))))(tf.tensor1d(d)).dataSync());
+    const got = buf.subarray(out, out + d.length * f);
+    const gotSlope = buf.subarray(gd, gd + d.length);
+    assert.ok(relError(got, want) <= TOLERANCE, `${activation} filter: ${relError(got, want)}`);
+    assert.ok(relError(gotSlope, wantSlope) <= TOLERANCE, `${activation} slope: ${relError(gotSlope, wantSlope)}`);
+    assert.deepEqual(Array.from(buf.subarray(out + 6 * f, out + 7 * f)), Array.from(buf.subarray(out + 5 * f, out + 6 * f)), `${activation}: beyond the cutoff, the cutoff's filter`);
+    assert.throws(() => k.tableLookup(buf, dist, 7, at, table.intervals + 1000, f, inv, out), /outside the array/);
+    assert.throws(() => k.tableLookup(buf, dist, 7, at, 0, f, inv, out), /outside the array/);
   }
 });
 

@@ -22,8 +22,8 @@ export interface HostKernels {
   cfconvGrad(buf: Float32Array, pairs: Int32Array, batch: number, beads: number, f: number, f2: number, cut: number, w: number, y: number,
     gm: number, gy: number, gw: number, gcut: number): void;
   addInPlace(buf: Float32Array, to: number, from: number, count: number): void;
-  gaussians(buf: Float32Array, d: number, count: number, centers: number, k: number, gamma: number, out: number): void;
-  gaussiansGrad(buf: Float32Array, d: number, count: number, centers: number, k: number, gamma: number, rbf: number, grbf: number, gd: number): void;
+  tableLookup(buf: Float32Array, d: number, count: number, table: number, intervals: number, f: number, inv: number, out: number): void;
+  tableLookupGrad(buf: Float32Array, d: number, count: number, table: number, intervals: number, f: number, inv: number, g: number, gd: number): void;
 }
 
 /** The addon: OpenBLAS's product (see `kernel-lib/native/gemm.c` for the contract) and the host passes. */

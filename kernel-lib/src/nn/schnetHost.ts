@@ -2,17 +2,20 @@
  * SchNet's energies and forces for simulation, evaluated on the host: the forward pass of
  * schnet.ts and its reverse pass to the positions written out by hand, over one Float32Array
  * of weights and activations (hostBuffer.ts: products on OpenBLAS, elementwise passes in the
- * same C addon, kernel-lib/native/host.c); the pair geometry in float64 here.
+ * same C addon, kernel-lib/native/host.c); the pair geometry in float64 here, and each
+ * block's filter network, a function of the pair distance alone, as a table of it
+ * (filterTable.ts).
  *
  * Why: through tfjs, one force evaluation of a 5-bead CGSchNet for 100 replicas is ~420
  * kernels plus autodiff's bookkeeping, and the launches and elementwise kernels, not the
- * arithmetic, set its time; here it is two dozen products and ~30 vectorized passes. Forces
+ * arithmetic, set its time; here it is a dozen products and ~20 vectorized passes. Forces
  * only — training differentiates the forces in the parameters and keeps tfjs autodiff — and
  * the weights are read once, when the evaluator is made.
  */
 import { hostSgemm } from '../backend/nativeGemm.js';
 import { allPairs } from '../backend/ops.js';
 import type { HostForces } from './energyModel.js';
+import { filterTable } from './filterTable.js';
 import { HostBuffer } from './hostBuffer.js';
 import type { SchNet } from './schnet.js';
 
@@ -29,16 +32,16 @@ export function schnetHostForces(net: SchNet): HostForces | undefined {
   const kernels = hb.kernels;
   const n = net.nBeads;
   const f = net.features;
-  const k = net.rbf.n;
   const pairs = allPairs(n);
   const np = pairs.length;
   const pairList = Int32Array.from(pairs.flat());
   const types = Int32Array.from(net.beadTypes);
   const rc = net.cutoff;
   const embedding = hb.store(net.embedding.dataSync());
-  const centers = hb.store(net.rbf.centers);
-  const gamma = hb.store([net.rbf.gamma]);
-  const blocks = net.interactions.map((b) => ({ in2f: hb.place(b.in2f), filter1: hb.place(b.filter1), filter2: hb.place(b.filter2), dense1: hb.place(b.dense1), dense2: hb.place(b.dense2) }));
+  const blocks = net.interactions.map((b) => {
+    const table = filterTable(net.rbf, b.filter1, b.filter2);
+    return { in2f: hb.place(b.in2f), dense1: hb.place(b.dense1), dense2: hb.place(b.dense2), filter: hb.store(table.coefficients), intervals: table.intervals, inv: hb.store([1 / table.spacing]) };
+  });
   const readout = net.readout.layers.map((d) => hb.place(d));
   const widest = Math.max(f, ...readout.map((l) => l.nOut));
   const reserve = (batch: number) => {
@@ -49,17 +52,13 @@ export function schnetHostForces(net: SchNet): HostForces | undefined {
       cut: take(pairRows),
       gradCut: take(pairRows),
       gradDist: take(pairRows),
-      rbf: take(pairRows * k),
-      gradRbf: take(pairRows * k),
-      tmpK: take(pairRows * k),
       h: take(rows * f),
-      blocks: blocks.map(() => ({ y: take(rows * f), t1: take(pairRows * f), f2: take(pairRows * f), w: take(pairRows * f), m: take(rows * f), u: take(rows * f) })),
+      blocks: blocks.map(() => ({ y: take(rows * f), f2: take(pairRows * f), w: take(pairRows * f), m: take(rows * f), u: take(rows * f) })),
       readout: readout.map((l) => take(rows * l.nOut)),
       gh: take(rows * widest),
       gTmp: take(rows * widest),
       gy: take(rows * f),
       gPair: take(pairRows * f),
-      gPair2: take(pairRows * f),
       // Float64, beside the array: unit vectors of the pairs, and the cutoff's slope.
       geometry: new Float64Array(pairRows * 3),
       cutSlope: new Float64Array(pairRows),
@@ -72,7 +71,7 @@ export function schnetHostForces(net: SchNet): HostForces | undefined {
       const { buf } = hb;
       const { geometry, cutSlope } = at;
       const [rows, pairRows] = [batch * n, batch * np];
-      // Pair distances (unit vectors kept for the forces) and the cosine cutoff, then the expansion.
+      // Pair distances (unit vectors kept for the forces) and the cosine cutoff.
       for (let b = 0; b < batch; b++) {
         const o = b * n * 3;
         for (let p = 0; p < np; p++) {
@@ -89,14 +88,12 @@ export function schnetHostForces(net: SchNet): HostForces | undefined {
           cutSlope[q] = d < rc ? -0.5 * (Math.PI / rc) * Math.sin((Math.PI * d) / rc) : 0;
         }
       }
-      kernels.gaussians(buf, at.dist, pairRows, centers, k, gamma, at.rbf);
       // The embeddings (the same in every frame), then the interaction blocks.
       for (let r = 0; r < rows; r++) buf.copyWithin(at.h + r * f, embedding + types[r % n] * f, embedding + (types[r % n] + 1) * f);
       blocks.forEach((block, l) => {
         const s = at.blocks[l];
         hb.forward(block.in2f, at.h, s.y, rows);
-        hb.forward(block.filter1, at.rbf, s.t1, pairRows);
-        hb.forward(block.filter2, s.t1, s.f2, pairRows);
+        kernels.tableLookup(buf, at.dist, pairRows, block.filter, block.intervals, f, block.inv, s.f2);
         kernels.cfconv(buf, pairList, batch, n, f, s.f2, at.cut, s.w, s.y, s.m);
         hb.forward(block.dense1, s.m, s.u, rows);
         hb.forward(block.dense2, s.u, at.gTmp, rows);
@@ -116,7 +113,7 @@ export function schnetHostForces(net: SchNet): HostForces | undefined {
       // Reverse pass: ∂E/∂(each bead's readout) = 1, back through the readout to ∂E/∂h.
       const g = hb.backwardFromOnes(readout, at.readout, at.gTmp, at.gh, rows);
       if (g !== at.gh) buf.copyWithin(at.gh, g, g + rows * f);
-      buf.fill(0, at.gradRbf, at.gradRbf + pairRows * k);
+      buf.fill(0, at.gradDist, at.gradDist + pairRows);
       buf.fill(0, at.gradCut, at.gradCut + pairRows);
       for (let l = blocks.length - 1; l >= 0; l--) {
         const [block, s] = [blocks[l], at.blocks[l]];
@@ -130,13 +127,10 @@ export function schnetHostForces(net: SchNet): HostForces | undefined {
           hostSgemm(buf, rows, f, f, at.gTmp, false, block.in2f.weight, true, at.gy);
           kernels.addInPlace(buf, at.gh, at.gy, rows * f);
         }
-        // Filter network, back to the expansion.
-        hb.backward(block.filter2, s.f2, at.gPair, at.gPair2, pairRows);
-        hb.backward(block.filter1, s.t1, at.gPair2, at.tmpK, pairRows);
-        kernels.addInPlace(buf, at.gradRbf, at.tmpK, pairRows * k);
+        // The filter's slope in the distance.
+        kernels.tableLookupGrad(buf, at.dist, pairRows, block.filter, block.intervals, f, block.inv, at.gPair, at.gradDist);
       }
-      // ∂E/∂d from the expansion and the cutoff, then F = −∂E/∂x along each pair.
-      kernels.gaussiansGrad(buf, at.dist, pairRows, centers, k, gamma, at.rbf, at.gradRbf, at.gradDist);
+      // ∂E/∂d from the filters and the cutoff, then F = −∂E/∂x along each pair.
       for (let b = 0; b < batch; b++) {
         const o = b * n * 3;
         for (let p = 0; p < np; p++) {
