@@ -5,9 +5,9 @@
  * `--temperature K`: dihedral refinement (methods/forcematching/refine.ts) of a model folder
  * written by `cglab train forcematching`, against the φ/ψ-like dihedrals of `--data` (all-atom
  * frames, mapped with the model's map, or CG frames of its beads). Each round is a CG run and
- * the correction fitted to it, up to N rounds (default 3), stopping after the round whose run
- * was within KL K (default 0.1 nats) of the reference; `--check` ends with a run of the refined
- * model that measures it. The refined model
+ * the correction fitted to it, N rounds (default 3); with `--until-kl K`, refinement stops
+ * after the round whose run was within KL K of the reference; `--check` ends with a run of the
+ * refined model that measures it. The refined model
  * replaces `model.json`; every CG run is kept in `refine-runs.npz` and pooled by the next `cglab
  * refine` of the folder, which continues from the refined model (and whose first run measures
  * it). Ctrl-C stops at the next saved frame and keeps what was computed.
@@ -46,14 +46,15 @@ function parseDihedrals(text: string, beads: number): Quad[] {
 const REFINE_DT = 0.005;
 
 /**
- * Default most rounds, and the KL (nats, φ/ψ pair histogram) of a run under which its round is
- * the last (0.1: the force-matching issue's bound for a useful model). Measured on 20k alanine-
- * dipeptide frames (bench/cli-defaults.mjs, backbone5, seeds 1–3): as trained, the runs' pair KL
- * was 0.16–0.29 (CGnet) and 0.06–0.45 (CGSchNet); one correction from such a far run left CGnet's
- * αR/β 14 % and 17 % off (seeds 1, 2), and the run after it was within 0.010–0.018 every time,
- * so its round is the last: two rounds for every model but CGSchNet seed 1 (0.056, one).
+ * Default rounds. Measured on 20k alanine-dipeptide frames (bench/cli-defaults.mjs, backbone5,
+ * seeds 1–3): as trained, the runs' pair KL was 0.16–0.29 (CGnet) and 0.06–0.45 (CGSchNet), and
+ * one correction from such a far run left CGnet's αR/β 14 % and 17 % off (seeds 1, 2); the run
+ * after it was within KL 0.010–0.018 every time, but a correction fitted to that one run
+ * inherits its sampling noise (αR/β ±6 % from 100 × 200 ps), and stopping there left one model
+ * of six 14 % off on a 600-ps check. The third round's correction pools the runs of the two
+ * corrected models (by MBAR), with √2 less noise.
  */
-const [ROUNDS, UNTIL_KL] = [3, 0.1];
+const ROUNDS = 3;
 
 export async function refineCommand(argv: string[]): Promise<number> {
   const cmd = 'refine';
@@ -65,8 +66,8 @@ export async function refineCommand(argv: string[]): Promise<number> {
   const dir = requiredOption(args, 'model', cmd, '<model folder>');
   const data = requiredOption(args, 'data', cmd, '<reference data set>');
   const rounds = numberOption(args, 'rounds', cmd, ROUNDS) as number;
-  const untilKl = numberOption(args, 'until-kl', cmd, UNTIL_KL) as number;
-  if (!(untilKl >= 0)) throw new Error(`cglab refine: --until-kl must be a divergence ≥ 0 (nats), got ${optString(args, 'until-kl')}`);
+  const untilKl = numberOption(args, 'until-kl', cmd);
+  if (untilKl !== undefined && !(untilKl >= 0)) throw new Error(`cglab refine: --until-kl must be a divergence ≥ 0 (nats), got ${optString(args, 'until-kl')}`);
   const replicas = numberOption(args, 'replicas', cmd, 100) as number;
   for (const [name, v] of [['rounds', rounds], ['replicas', replicas]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`cglab refine: --${name} must be a positive integer, got ${optString(args, name)}`);
@@ -93,11 +94,11 @@ export async function refineCommand(argv: string[]): Promise<number> {
     const ps = numberOption(args, 'ps', cmd, 200) as number;
     const check = args.options.has('check');
     const most = rounds + (check ? 1 : 0);
-    const bar = progressBar(`refine: up to ${rounds} round${rounds > 1 ? 's' : ''} (until a run is within KL ${untilKl})${check ? ' and a check' : ''}, ${replicas}×${ps} ps per run`);
+    const bar = progressBar(`refine: ${untilKl === undefined ? '' : 'up to '}${rounds} round${rounds > 1 ? 's' : ''}${untilKl === undefined ? '' : ` (until a run is within KL ${untilKl})`}${check ? ' and a check' : ''}, ${replicas}×${ps} ps per run`);
     try {
       const res = await refineDihedrals(m.model, quads, {
         reference, masses: m.masses, temperature: numberOption(args, 'temperature', cmd, m.info.temperature) as number,
-        iterations: rounds, untilKl, check, replicas, ps,
+        iterations: rounds, ...(untilKl === undefined ? {} : { untilKl }), check, replicas, ps,
         skipPs: numberOption(args, 'skip-ps', cmd, 10),
         dt: numberOption(args, 'dt', cmd, REFINE_DT),
         saveEveryPs: numberOption(args, 'save-every-ps', cmd, 0.25),
