@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { dihedral, dihedrals } from 'cglab/analysis/geometry';
 import { useBackend } from 'cglab/backend/select';
+import { featureHostForces } from 'cglab/cg/geometryOp';
 import { selectAtomsMap } from 'cglab/cg/linearMap';
 import {
   FourierDihedralPairs, FourierDihedrals, fitChainPriors, HarmonicAngles, HarmonicBonds, nonBondedPairs, priorFromConfig, Repulsion, type Prior,
@@ -121,7 +122,7 @@ test('prior forces match finite differences on cpu and wasm, and their host eval
       assertGradClose(`${backend} ${p.kind} −F`, got, fd);
       // On the host, in float64: the same energies and forces to float32 rounding (tfjs's output).
       const [energies, forces] = [new Float64Array([10, 20]), new Float64Array(x0.length).fill(1)];
-      p.hostForces!()!.add(Float64Array.from(x0), 2, forces, energies);
+      featureHostForces([p.hostFeatureEnergy!()!]).add(Float64Array.from(x0), 2, forces, energies);
       const e = tf.tidy(() => Array.from(p.energy(tf.tensor3d(x0, [2, 5, 3])).dataSync()));
       const scale = Math.max(...got.map(Math.abs));
       forces.forEach((f, i) => assert.ok(Math.abs(1 - f - got[i]) <= 1e-6 * scale, `${backend} ${p.kind} host ∂E/∂x ${i}: ${1 - f} vs ${got[i]}`));
@@ -130,6 +131,13 @@ test('prior forces match finite differences on cpu and wasm, and their host eval
     const e = tf.tidy(() => total(tf.tensor3d(x0, [2, 5, 3])).dataSync()[0]);
     assert.ok(Number.isFinite(e));
   }
+  // All at once, as a model's Potential evaluates them (the dihedrals the series and the pair
+  // couplings share are evaluated once): the sum of each alone.
+  const [eAll, fAll, eSum, fSum] = [new Float64Array(2), new Float64Array(x0.length), new Float64Array(2), new Float64Array(x0.length)];
+  featureHostForces(priors.map((p) => p.hostFeatureEnergy!()!)).add(Float64Array.from(x0), 2, fAll, eAll);
+  for (const p of priors) featureHostForces([p.hostFeatureEnergy!()!]).add(Float64Array.from(x0), 2, fSum, eSum);
+  fAll.forEach((f, i) => assert.ok(Math.abs(f - fSum[i]) <= 1e-12 * Math.max(...fSum.map(Math.abs)), `together, force ${i}: ${f} vs ${fSum[i]}`));
+  eAll.forEach((v, i) => assert.ok(Math.abs(v - eSum[i]) <= 1e-12 * Math.abs(eSum[i]), `together, energy ${i}: ${v} vs ${eSum[i]}`));
 });
 
 const data = readDataset(fileURLToPath(new URL('../../../test/fixtures/cg/alanine-dipeptide-400.npz', import.meta.url)));

@@ -74,7 +74,7 @@ test("CGnet's network on the host gives the energies and forces of tfjs autodiff
       const net = new FeatureNet(feats, zscore, { hidden: [12, 7], activation, seed: 4 });
       gridParameters(net.parameters(), 13);
       const model = new EnergyModel(6, { net });
-      assert.ok(net.hostForces(), `${backend}: the host evaluator exists where the addon is built`);
+      assert.ok(net.hostFeatureEnergy(), `${backend}: the host evaluator exists where the addon is built`);
       for (const batch of [5, 2, 8]) {
         const x = gridValues(batch * 18, 9 + batch, -0.5, 0.5);
         const [onHost, byTfjs] = [{}, { onHost: false }].map((o) => {

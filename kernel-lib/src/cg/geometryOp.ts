@@ -114,18 +114,17 @@ function evaluate(x: ArrayLike<number>, frames: number, nBeads: number, t: Geome
       const p3 = (b3x * b2x + b3y * b2y + b3z * b2z) / r22;
       const gjx = glx * p3 - gix * (1 + p1), gjy = gly * p3 - giy * (1 + p1), gjz = glz * p3 - giz * (1 + p1);
       const gkx = gix * p1 - glx * (1 + p3), gky = giy * p1 - gly * (1 + p3), gkz = giz * p1 - glz * (1 + p3);
-      const putDihedral = (k: number, w: number) => {
-        put(k, 0, gix * w, giy * w, giz * w);
-        put(k, 1, gjx * w, gjy * w, gjz * w);
-        put(k, 2, gkx * w, gky * w, gkz * w);
-        put(k, 3, glx * w, gly * w, glz * w);
-      };
       // cos φ, then sin φ: the chain rule scales the same four bead gradients.
       const cos = Math.cos(phi), sin = Math.sin(phi);
       values[kk] = cos;
-      putDihedral(kk++, -sin);
-      values[kk] = sin;
-      putDihedral(kk++, cos);
+      values[kk + 1] = sin;
+      for (let c = 0; c < 2; c++, kk++) {
+        const w = c === 0 ? -sin : cos;
+        put(kk, 0, gix * w, giy * w, giz * w);
+        put(kk, 1, gjx * w, gjy * w, gjz * w);
+        put(kk, 2, gkx * w, gky * w, gkz * w);
+        put(kk, 3, glx * w, gly * w, glz * w);
+      }
     }
   }
   return { values, jac: { frames, nBeads, size, beads, grad } };
@@ -237,19 +236,56 @@ export function featureEnergy(x: tf.Tensor3D, tuples: GeometryTuples, fn: Featur
   return op(x);
 }
 
+/** An energy of the features of `tuples` alone (as {@link featureEnergy}), for evaluation on the host. */
+export interface FeatureHostEnergy {
+  tuples: GeometryTuples;
+  fn: FeatureEnergyFn;
+}
+
 /**
- * The energy of {@link featureEnergy} for simulation, outside tfjs: adds each frame's energy
- * (kJ/mol) and forces −Jᵀ ∂E/∂v (kJ/mol/nm) at bead positions x [batch, nBeads, 3] (nm), all
- * in float64.
+ * Energies of {@link featureEnergy}'s kind for simulation, outside tfjs, all in float64: adds
+ * each frame's energy (kJ/mol) and the forces −Jᵀ ∂E/∂v (kJ/mol/nm) at bead positions
+ * x [batch, nBeads, 3] (nm). The energies share one geometry pass: the features they have in
+ * common (a model's priors and its CGnet features name the same bonds, angles and dihedrals) are
+ * evaluated once, each energy reads its own from them, and the forces are one product.
  */
-export function featureHostForces(tuples: GeometryTuples, fn: FeatureEnergyFn): HostForces {
+export function featureHostForces(energies: readonly FeatureHostEnergy[]): HostForces {
+  const union = { pairs: [] as (readonly [number, number])[], angles: [] as (readonly [number, number, number])[], dihedrals: [] as (readonly [number, number, number, number])[] };
+  // Where each distinct tuple is in the union's list of its kind, added when first seen.
+  const seen = new Map<string, number>();
+  const indexOf = (kind: keyof typeof union, t: readonly number[]): number => {
+    const key = `${kind}:${t.join(',')}`;
+    if (!seen.has(key)) {
+      seen.set(key, union[kind].length);
+      (union[kind] as (readonly number[])[]).push(t);
+    }
+    return seen.get(key)!;
+  };
+  const positions = energies.map(({ tuples }) => ({
+    pairs: tuples.pairs.map((t) => indexOf('pairs', t)),
+    angles: tuples.angles.map((t) => indexOf('angles', t)),
+    dihedrals: tuples.dihedrals.map((t) => indexOf('dihedrals', t)),
+  }));
+  // Each energy's features, in its own order, as feature indices of the union.
+  const [nPairs, nAngles] = [union.pairs.length, union.angles.length];
+  const gathers = positions.map((p) => Int32Array.from([...p.pairs, ...p.angles.map((a) => nPairs + a), ...p.dihedrals.flatMap((d) => [nPairs + nAngles + 2 * d, nPairs + nAngles + 2 * d + 1])]));
   return {
-    add(x, batch, forces, energies) {
-      const { values, jac } = evaluate(x, batch, x.length / (3 * batch), tuples);
-      const { energy, dEdv } = fn(values, batch, jac.size);
-      for (let f = 0; f < batch; f++) energies[f] += energy[f];
-      for (let i = 0; i < dEdv.length; i++) dEdv[i] = -dEdv[i];
-      addTransposeProduct(jac, dEdv, forces);
+    add(x, batch, forces, energiesOut) {
+      const { values, jac } = evaluate(x, batch, x.length / (3 * batch), union);
+      const size = jac.size;
+      const dEdvAll = new Float64Array(batch * size);
+      energies.forEach((e, t) => {
+        const gather = gathers[t];
+        const own = gather.length;
+        const v = new Float64Array(batch * own);
+        for (let f = 0; f < batch; f++) for (let k = 0; k < own; k++) v[f * own + k] = values[f * size + gather[k]];
+        const { energy, dEdv } = e.fn(v, batch, own);
+        for (let f = 0; f < batch; f++) {
+          energiesOut[f] += energy[f];
+          for (let k = 0; k < own; k++) dEdvAll[f * size + gather[k]] -= dEdv[f * own + k];
+        }
+      });
+      addTransposeProduct(jac, dEdvAll, forces);
     },
   };
 }

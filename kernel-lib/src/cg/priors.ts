@@ -15,8 +15,8 @@
  *
  * Energies are functions of internal coordinates alone and are evaluated on the host in
  * float64 as one tfjs op each (geometryOp.ts): priors have no trainable parameters, so nothing
- * needs their second derivatives in positions. For simulation, `hostForces` evaluates the same
- * function without tfjs.
+ * needs their second derivatives in positions. For simulation, `hostFeatureEnergy` gives the
+ * same function for evaluation without tfjs.
  *
  * A fit that cannot succeed throws, naming the term, the tuple and the reason (too few frames,
  * zero variance, too few populated histogram bins); no fit returns NaN.
@@ -24,10 +24,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { angle, dihedral, distance } from '../analysis/geometry.js';
 import { kT } from '../units.js';
-import type { EnergyTerm, HostForces } from '../nn/energyModel.js';
+import type { EnergyTerm } from '../nn/energyModel.js';
 import type { JsonObject } from '../nn/params.js';
 import type { Pair, Quad, Triple } from './features.js';
-import { featureEnergy, featureHostForces, type FeatureEnergyFn } from './geometryOp.js';
+import { featureEnergy, type FeatureEnergyFn, type FeatureHostEnergy } from './geometryOp.js';
 import { weightedLeastSquares } from './linalg.js';
 import type { Coordinates } from './linearMap.js';
 
@@ -150,9 +150,9 @@ export class HarmonicBonds implements Prior {
     return featureEnergy(x, { pairs: this.tuples as Pair[], angles: [], dihedrals: [] }, harmonic(this.r0, this.k));
   }
 
-  /** Energies and forces for simulation, on the host in float64. */
-  hostForces(): HostForces {
-    return featureHostForces({ pairs: this.tuples as Pair[], angles: [], dihedrals: [] }, harmonic(this.r0, this.k));
+  /** The energy for simulation, on the host in float64. */
+  hostFeatureEnergy(): FeatureHostEnergy {
+    return { tuples: { pairs: this.tuples as Pair[], angles: [], dihedrals: [] }, fn: harmonic(this.r0, this.k) };
   }
 
   parameters(): Record<string, tf.Variable> {
@@ -197,9 +197,9 @@ export class HarmonicAngles implements Prior {
     return featureEnergy(x, { pairs: [], angles: this.tuples as Triple[], dihedrals: [] }, harmonic(this.theta0, this.k));
   }
 
-  /** Energies and forces for simulation, on the host in float64. */
-  hostForces(): HostForces {
-    return featureHostForces({ pairs: [], angles: this.tuples as Triple[], dihedrals: [] }, harmonic(this.theta0, this.k));
+  /** The energy for simulation, on the host in float64. */
+  hostFeatureEnergy(): FeatureHostEnergy {
+    return { tuples: { pairs: [], angles: this.tuples as Triple[], dihedrals: [] }, fn: harmonic(this.theta0, this.k) };
   }
 
   parameters(): Record<string, tf.Variable> {
@@ -259,9 +259,9 @@ export class Repulsion implements Prior {
     return featureEnergy(x, { pairs: this.tuples as Pair[], angles: [], dihedrals: [] }, this.ofDistances);
   }
 
-  /** Energies and forces for simulation, on the host in float64. */
-  hostForces(): HostForces {
-    return featureHostForces({ pairs: this.tuples as Pair[], angles: [], dihedrals: [] }, this.ofDistances);
+  /** The energy for simulation, on the host in float64. */
+  hostFeatureEnergy(): FeatureHostEnergy {
+    return { tuples: { pairs: this.tuples as Pair[], angles: [], dihedrals: [] }, fn: this.ofDistances };
   }
 
   private readonly ofDistances: FeatureEnergyFn = (r, frames, size) => {
@@ -390,9 +390,9 @@ export class FourierDihedrals implements Prior {
     return featureEnergy(x, { pairs: [], angles: [], dihedrals: this.tuples as Quad[] }, this.ofAngles);
   }
 
-  /** Energies and forces for simulation, on the host in float64. */
-  hostForces(): HostForces {
-    return featureHostForces({ pairs: [], angles: [], dihedrals: this.tuples as Quad[] }, this.ofAngles);
+  /** The energy for simulation, on the host in float64. */
+  hostFeatureEnergy(): FeatureHostEnergy {
+    return { tuples: { pairs: [], angles: [], dihedrals: this.tuples as Quad[] }, fn: this.ofAngles };
   }
 
   // Features come as (cos φ, sin φ) per dihedral; with U'(φ) = Σ n(bₙ cos nφ − aₙ sin nφ) on
@@ -485,9 +485,9 @@ export class FourierDihedralPairs implements Prior {
     return featureEnergy(x, { pairs: [], angles: [], dihedrals: this.pairs.flat() }, this.ofAngles);
   }
 
-  /** Energies and forces for simulation, on the host in float64. */
-  hostForces(): HostForces {
-    return featureHostForces({ pairs: [], angles: [], dihedrals: this.pairs.flat() }, this.ofAngles);
+  /** The energy for simulation, on the host in float64. */
+  hostFeatureEnergy(): FeatureHostEnergy {
+    return { tuples: { pairs: [], angles: [], dihedrals: this.pairs.flat() }, fn: this.ofAngles };
   }
 
   // Features are (cos, sin) of each dihedral; as for FourierDihedrals, ∂U/∂cos φ = −sin φ ∂U/∂φ

@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../backend/gradients.js';
 import { GeometryFeatures, ZScore } from '../cg/features.js';
-import { featureHostForces } from '../cg/geometryOp.js';
+import { featureHostForces, type FeatureHostEnergy } from '../cg/geometryOp.js';
 import { priorFromConfig, type Prior } from '../cg/priors.js';
 import { Random } from '../md/random.js';
 import type { Potential } from '../physics/potential.js';
@@ -39,6 +39,12 @@ export interface EnergyTerm {
    * parameters as they are now; undefined (or absent) where there is none.
    */
   hostForces?(): HostForces | undefined;
+  /**
+   * The term as an energy of internal coordinates alone, for evaluation outside tfjs (priors;
+   * CGnet's network where hostBuffer.ts has a buffer): {@link EnergyModel.asPotential} evaluates
+   * all such terms of a model with one geometry pass. Undefined (or absent) where there is none.
+   */
+  hostFeatureEnergy?(): FeatureHostEnergy | undefined;
 }
 
 /** A term's energies and forces evaluated on the host (see {@link EnergyTerm.hostForces}). */
@@ -88,11 +94,11 @@ export class FeatureNet implements EnergyTerm {
     return tf.tidy(() => tf.reshape(this.mlp.apply(this.zscore.apply(this.features.compute(x))), [x.shape[0]]) as tf.Tensor1D);
   }
 
-  /** Energies and forces on the host (mlpHost.ts), where hostBuffer.ts has a buffer. */
-  hostForces(): HostForces | undefined {
+  /** The network as an energy of its features on the host (mlpHost.ts), where hostBuffer.ts has a buffer. */
+  hostFeatureEnergy(): FeatureHostEnergy | undefined {
     const fn = featureNetHostEnergy(this.mlp, this.zscore);
     const g = this.features;
-    return fn && featureHostForces({ pairs: g.pairs, angles: g.angles, dihedrals: g.dihedrals }, fn);
+    return fn && { tuples: { pairs: g.pairs, angles: g.angles, dihedrals: g.dihedrals }, fn };
   }
 
   parameters(): Record<string, tf.Variable> {
@@ -230,20 +236,24 @@ export class EnergyModel {
   /**
    * This model as a flat-array Potential for md/ (batched replicas): float64 positions in,
    * float64 energies and forces out — by tfjs in float32, except for the terms with a host
-   * evaluator ({@link EnergyTerm.hostForces}: the priors, in float64, and the networks where
-   * OpenBLAS is available). It reads the parameters as they are when it is made: make another after
-   * changing them.
+   * evaluator ({@link EnergyTerm.hostFeatureEnergy}, {@link EnergyTerm.hostForces}: the priors,
+   * in float64, and the networks where OpenBLAS is available). It reads the parameters as they
+   * are when it is made: make another after changing them.
    * @param o onHost: false evaluates every term by tfjs (to compare the two; default true).
    */
   asPotential(name = 'cg energy model', o: { onHost?: boolean } = {}): Potential {
     const n = this.nBeads;
     const host: HostForces[] = [];
+    const ofFeatures: FeatureHostEnergy[] = [];
     const rest: Record<string, EnergyTerm> = {};
     for (const [key, term] of Object.entries(this.terms)) {
-      const h = o.onHost === false ? undefined : term.hostForces?.();
-      if (h) host.push(h);
+      const e = o.onHost === false ? undefined : term.hostFeatureEnergy?.();
+      const h = o.onHost === false || e ? undefined : term.hostForces?.();
+      if (e) ofFeatures.push(e);
+      else if (h) host.push(h);
       else rest[key] = term;
     }
+    if (ofFeatures.length > 0) host.push(featureHostForces(ofFeatures));
     const byTfjs = Object.keys(rest).length > 0 ? new EnergyModel(n, rest) : undefined;
     return {
       name,
