@@ -8,9 +8,10 @@
  *
  * Each interval keeps its cubic's coefficients rather than the values at its ends: the slope
  * from the difference of two float32 values would lose digits as the nodes get closer. The
- * node spacing is halved until the table reproduces the network between its nodes to
- * {@link TABLE_TOLERANCE} of the filter's largest value (and its slope to that of the largest
- * slope), checked where cubic Hermite interpolation errs most for each.
+ * node spacing shrinks (at least halving, further where the error says so) until the table
+ * reproduces the network between its nodes to {@link TABLE_TOLERANCE} of the filter's largest
+ * value (and its slope to that of the largest slope), checked where cubic Hermite
+ * interpolation errs most for each.
  */
 import type { Dense } from './mlp.js';
 import type { GaussianRbf } from './rbf.js';
@@ -32,7 +33,7 @@ export interface FilterTable {
    * fraction t of the way from node k to node k + 1 (W, and spacing × dW/dd at the nodes, exact).
    */
   coefficients: Float32Array;
-  /** Largest interpolation error found, relative to the largest value (and slope): ≤ {@link TABLE_TOLERANCE} unless the nodes ran out. */
+  /** Largest interpolation error found, relative to the largest value (and slope): ≤ {@link TABLE_TOLERANCE} unless the intervals ran out. */
   error: number;
 }
 
