@@ -176,7 +176,7 @@ VECTOR_CLONES static napi_value activationSlope(napi_env env, napi_callback_info
   return NULL;
 }
 
-/* The pair list and the regions of cfconv and cfconvGrad, checked. */
+/* The pair list and the sizes of cfconv and cfconvGrad. */
 typedef struct {
   const int32_t *pairs;
   uint64_t np, batch, beads, f;
@@ -195,13 +195,19 @@ static int read_pairs(napi_env env, napi_value v, pair_layout *l) {
   return 1;
 }
 
-/* Whether regions of pair rows and bead rows (each [rows, f]) fit. */
-static int fits_rows(const floats *b, const pair_layout *l, const uint64_t *pair_regions, int n_pair, const uint64_t *bead_regions, int n_bead, uint64_t cut) {
+/* The arguments of cfconv and cfconvGrad, checked: (buf, pairs, batch, beads, f, regions...) into
+ * b, l and a (a[3] on: the regions' offsets), each region's kind in `kinds`: 'p' pair rows
+ * [batch * pairs, f], 'b' bead rows [batch * beads, f], 's' one float per pair. 0 when it threw. */
+static int parse_pairs(napi_env env, napi_callback_info info, const char *name, floats *b, uint64_t *a, pair_layout *l, const char *kinds) {
+  const size_t n = strlen(kinds);
+  napi_value pairs;
+  if (!parse(env, info, name, 5 + n, b, a, &pairs, 1, -1)) return 0;
+  *l = (pair_layout){NULL, 0, a[0], a[1], a[2]};
   uint64_t pr, br, ps, bs;
-  if (!product(l->batch, l->np, &pr) || !product(l->batch, l->beads, &br) || !product(pr, l->f, &ps) || !product(br, l->f, &bs)) return 0;
-  for (int i = 0; i < n_pair; i++) if (!inside(b, pair_regions[i], ps)) return 0;
-  for (int i = 0; i < n_bead; i++) if (!inside(b, bead_regions[i], bs)) return 0;
-  return inside(b, cut, pr);
+  int fits = read_pairs(env, pairs, l) && product(l->batch, l->np, &pr) && product(l->batch, l->beads, &br) && product(pr, l->f, &ps) && product(br, l->f, &bs);
+  for (size_t i = 0; fits && i < n; i++) fits = inside(b, a[3 + i], kinds[i] == 'p' ? ps : kinds[i] == 'b' ? bs : pr);
+  if (!fits) outside(env, name);
+  return fits;
 }
 
 /* One pair of cfconv: w = f2 c, m_i += w y_j, m_j += w y_i, over f features (distinct regions). */
@@ -233,12 +239,9 @@ static inline float cfconv_pair_grad(uint64_t f, float c, const float *restrict 
 VECTOR_CLONES static napi_value cfconv(napi_env env, napi_callback_info info) {
   floats b;
   uint64_t a[8];
-  napi_value pairs;
-  if (!parse(env, info, "cfconv", 10, &b, a, &pairs, 1, -1)) return NULL;
-  pair_layout l = {NULL, 0, a[0], a[1], a[2]};
+  pair_layout l;
+  if (!parse_pairs(env, info, "cfconv", &b, a, &l, "pspbb")) return NULL;
   const uint64_t f2 = a[3], cut = a[4], w = a[5], y = a[6], m = a[7];
-  const uint64_t pair_regions[] = {f2, w}, bead_regions[] = {y, m};
-  if (!read_pairs(env, pairs, &l) || !fits_rows(&b, &l, pair_regions, 2, bead_regions, 2, cut)) return outside(env, "cfconv");
   const uint64_t f = l.f;
   float *const data = b.data;
   memset(data + m, 0, 4 * l.batch * l.beads * f);
@@ -255,15 +258,9 @@ VECTOR_CLONES static napi_value cfconv(napi_env env, napi_callback_info info) {
 VECTOR_CLONES static napi_value cfconvGrad(napi_env env, napi_callback_info info) {
   floats b;
   uint64_t a[11];
-  napi_value pairs;
-  if (!parse(env, info, "cfconvGrad", 13, &b, a, &pairs, 1, -1)) return NULL;
-  pair_layout l = {NULL, 0, a[0], a[1], a[2]};
+  pair_layout l;
+  if (!parse_pairs(env, info, "cfconvGrad", &b, a, &l, "pspbbbps")) return NULL;
   const uint64_t f2 = a[3], cut = a[4], w = a[5], y = a[6], gm = a[7], gy = a[8], gw = a[9], gcut = a[10];
-  const uint64_t pair_regions[] = {f2, w, gw}, bead_regions[] = {y, gm, gy};
-  uint64_t pr;
-  if (!read_pairs(env, pairs, &l) || !fits_rows(&b, &l, pair_regions, 3, bead_regions, 3, cut) || !product(l.batch, l.np, &pr) || !inside(&b, gcut, pr)) {
-    return outside(env, "cfconvGrad");
-  }
   const uint64_t f = l.f;
   float *const data = b.data;
   memset(data + gy, 0, 4 * l.batch * l.beads * f);
