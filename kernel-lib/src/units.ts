@@ -15,6 +15,15 @@ export const FS_TO_PS = 1e-3;
 /** Coulomb constant 1/(4πε0) in kJ/mol·nm/e² (CODATA 2018; what OpenMM 7.7 uses, measured). */
 export const COULOMB = 138.935457644382;
 
+/**
+ * kJ/mol per eV (per particle): e·N_A/1000 with the exact 2019 SI values of e and N_A, i.e. the
+ * CODATA 2018 Faraday constant 96 485.332 12… C/mol; the energy unit of LAMMPS `units metal`.
+ */
+export const EV_TO_KJ = 96.485332123310018;
+
+/** Avogadro constant, 1/mol (SI exact). */
+export const AVOGADRO = 6.02214076e23;
+
 /** kT in kJ/mol at temperature `kelvin` (K). */
 export function kT(kelvin: number): number {
   if (!(kelvin > 0) || !Number.isFinite(kelvin)) {

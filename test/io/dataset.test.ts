@@ -214,7 +214,15 @@ test('forces, box and time must match the frames and atoms of positions', () => 
   assert.throws(() => readArrays('f.npz', { positions, forces: f32([2, 4, 3]), meta: m }),
     /f\.npz: forces has shape \[2, 4, 3\], expected \[frames, atoms, 3\] like positions = \[2, 3, 3\]/);
   assert.throws(() => readArrays('t.npz', { positions, time: f32([3]), meta: m }), /t\.npz: time has shape \[3\], expected \[frames\] = \[2\]/);
-  assert.throws(() => readArrays('b.npz', { positions, box: f32([2, 3]), meta: m }), /b\.npz: box has shape \[2, 3\], expected \[frames, 3, 3\] = \[2, 3, 3\]/);
+  assert.throws(() => readArrays('b.npz', { positions, box: f32([2, 4]), meta: m }),
+    /b\.npz: box has shape \[2, 4\], expected \[frames, 3, 3\] \(box vectors as rows\) or \[frames, 3\] \(edge lengths\) = \[2, 3, 3\]/);
+  assert.throws(() => readArrays('b1.npz', { positions, box: f32([1, 3]), meta: m }), /b1\.npz: box has shape \[1, 3\]/);
+});
+
+test('a box of edge lengths [frames, 3] (NumPy sets of orthorhombic boxes) reads as diagonal box vectors', () => {
+  const edges = npyArray(Float32Array.of(2, 3, 4, 2.5, 3.5, 4.5), [2, 3]);
+  const t = readArrays('edges.npz', { positions: f32([2, 3, 3]), box: edges, meta: meta(goodMeta) });
+  assert.deepEqual(Array.from(t.box ?? []), [2, 0, 0, 0, 3, 0, 0, 0, 4, 2.5, 0, 0, 0, 3.5, 0, 0, 0, 4.5]);
 });
 
 test('NaN or Inf in positions or forces names the array, frame and atom', () => {

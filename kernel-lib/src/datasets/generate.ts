@@ -7,11 +7,13 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Trajectory } from '../io/trajectory.js';
 import { makeTrajectory } from '../io/trajectory.js';
-import { getSystem } from './systems.js';
+import { getSystem, type SystemOptions } from './systems.js';
 
 /** What to generate. Per replica: `ns` of production after `equilibratePs` of equilibration. */
 export interface GenerateOptions {
   system: string;
+  /** Settings of systems that take them (molecules, density, cut-off of the liquids). */
+  systemOptions?: SystemOptions;
   /** Production length per replica, ns. */
   ns: number;
   /** Save a frame every this many ps (rounded to whole time steps). */
@@ -31,6 +33,7 @@ export interface GenerateOptions {
 /** Job description posted to a worker (serialisable). */
 export interface WorkerJob {
   system: string;
+  systemOptions: SystemOptions;
   replicas: number[];
   seed: number;
   steps: number;
@@ -73,7 +76,7 @@ function checkOptions(o: GenerateOptions): void {
  */
 export async function generate(o: GenerateOptions): Promise<GeneratedData> {
   checkOptions(o);
-  const sys = getSystem(o.system);
+  const sys = getSystem(o.system, o.systemOptions);
   const saveEvery = Math.max(1, Math.round(o.saveEveryPs / sys.dt));
   const steps = Math.round((o.ns * 1000) / sys.dt / saveEvery) * saveEvery;
   if (steps < saveEvery) throw new Error(`generate: --ns ${o.ns} is shorter than one saved frame (${saveEvery * sys.dt} ps)`);
@@ -92,7 +95,7 @@ export async function generate(o: GenerateOptions): Promise<GeneratedData> {
   const shares = Array.from({ length: nWorkers }, (_, w) => [...Array(o.replicas).keys()].filter((r) => r % nWorkers === w));
   try {
     await Promise.all(shares.map((share) => new Promise<void>((resolve, reject) => {
-      const job: WorkerJob = { system: o.system, replicas: share, seed: o.seed, steps, equilibrationSteps, saveEvery, stopFlag };
+      const job: WorkerJob = { system: o.system, systemOptions: o.systemOptions ?? {}, replicas: share, seed: o.seed, steps, equilibrationSteps, saveEvery, stopFlag };
       const worker = new Worker(new URL('./generateWorker.js', import.meta.url), { workerData: job });
       worker.on('message', (m: WorkerMessage) => {
         if (m.type === 'progress') {
@@ -152,6 +155,7 @@ export async function generate(o: GenerateOptions): Promise<GeneratedData> {
     provenance: {
       generator: 'cglab generate',
       system: o.system,
+      ...(o.systemOptions && Object.keys(o.systemOptions).length ? { system_options: o.systemOptions } : {}),
       description: sys.description,
       integrator: 'BAOAB Langevin',
       temperature_K: sys.temperature,

@@ -16,7 +16,7 @@ const stop = new Int32Array(job.stopFlag);
 const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
 
 try {
-  const sys = getSystem(job.system);
+  const sys = getSystem(job.system, job.systemOptions);
   const integrator = baoab({ dt: sys.dt, temperature: sys.temperature, friction: sys.friction, masses: sys.masses, constraints: sys.constraints });
   for (const r of job.replicas) {
     const x0 = Float64Array.from(sys.positions);
@@ -27,8 +27,13 @@ try {
       post({ type: 'progress', steps: done - reported });
       reported = done;
     };
-    if (job.equilibrationSteps > 0) {
-      run(sys.potential, integrator, state, { steps: job.equilibrationSteps, saveEvery: job.equilibrationSteps, signal, onProgress });
+    // Equilibration in chunks of one save interval, so that progress shows and the stability
+    // monitor looks at it as often as at production.
+    for (let done = 0; done < job.equilibrationSteps && !signal.aborted;) {
+      const chunk = Math.min(job.saveEvery, job.equilibrationSteps - done);
+      run(sys.potential, integrator, state, { steps: chunk, saveEvery: chunk });
+      done += chunk;
+      post({ type: 'progress', steps: chunk });
     }
     reported = 0;
     state.step = 0;

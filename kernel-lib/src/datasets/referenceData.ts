@@ -40,8 +40,9 @@ export interface ReferenceData {
  * @throws Error for an unknown system or bad settings (before any work), or a failed simulation.
  */
 export async function referenceData(o: ReferenceDataOptions): Promise<ReferenceData> {
-  const sys = getSystem(o.system);
-  const settings = { system: o.system, ns: o.ns, saveEveryPs: o.saveEveryPs, replicas: o.replicas, seed: o.seed, equilibratePs: o.equilibratePs ?? 10 };
+  const sys = getSystem(o.system, o.systemOptions);
+  const systemOptions = Object.fromEntries(Object.entries(o.systemOptions ?? {}).filter(([, v]) => v !== undefined));
+  const settings = { system: o.system, ...(Object.keys(systemOptions).length ? { systemOptions } : {}), ns: o.ns, saveEveryPs: o.saveEveryPs, replicas: o.replicas, seed: o.seed, equilibratePs: o.equilibratePs ?? 10 };
   const version = (require('../../package.json') as { version: string }).version;
   const key = cacheKey({ ...settings, cglab: version, parameters: sys.description });
   const useCache = o.cache ?? true;

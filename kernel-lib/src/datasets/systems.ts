@@ -7,9 +7,11 @@ import { minimize } from '../md/minimize.js';
 import { builtinForceField } from '../physics/forcefield.js';
 import type { Potential } from '../physics/potential.js';
 import { fccLattice, lennardJones } from '../physics/lj.js';
+import { spceConstraints, SPCE, spceWater, waterLattice } from '../physics/water.js';
 import { coupled2d, doubleWell1d, doubleWell2d, mullerBrown, type ToyPotential } from '../physics/toy.js';
 import { makeTopology, type Topology } from '../topology/topology.js';
-import { BOLTZMANN } from '../units.js';
+import { Random } from '../md/random.js';
+import { AVOGADRO, BOLTZMANN } from '../units.js';
 import { buildAlanineDipeptide } from './alanineDipeptide.js';
 
 /** Everything needed to simulate a system and write its data set. */
@@ -34,7 +36,20 @@ export interface MolecularSystem {
   friction: number;
 }
 
-type Factory = () => MolecularSystem;
+/**
+ * Settings of the systems that take them (the periodic liquids); every field has the system's
+ * default. A system that takes none rejects them.
+ */
+export interface SystemOptions {
+  /** Number of molecules. */
+  molecules?: number;
+  /** Density, g/cm³: sets the cubic box edge from the molecules' mass. */
+  density?: number;
+  /** Non-bonded cut-off, nm. */
+  cutoff?: number;
+}
+
+type Factory = (o: SystemOptions) => MolecularSystem;
 
 function toySystem(p: ToyPotential, start: number[], description: string): MolecularSystem {
   return {
@@ -91,6 +106,55 @@ function alanineDipeptide(): MolecularSystem {
   };
 }
 
+/** Molecules of the VOTCA SPC/E tutorial: 2180 in a cubic box of 4.031 nm. */
+const VOTCA_WATER = { molecules: 2180, edge: 4.031 };
+const WATER_MASS = SPCE.mO + 2 * SPCE.mH;
+/** g/cm³ of `molecules` of molar mass `m` (g/mol) in a cube of `edge` nm (1 nm³ = 1e-21 cm³). */
+const density = (molecules: number, m: number, edge: number) => (molecules * m) / AVOGADRO / (edge ** 3 * 1e-21);
+
+/**
+ * SPC/E water, rigid (three constraints per molecule), reaction field ε_rf = 80 beyond a
+ * 1.2 nm cut-off, 300 K, 2 fs, friction 1/ps; by default the VOTCA tutorial's box (2180
+ * molecules, 4.031 nm, 0.9957 g/cm³). The start is a lattice of randomly oriented molecules,
+ * briefly minimised: equilibrate it (`--equilibrate-ps`) before sampling.
+ */
+function spceWaterSystem(o: SystemOptions): MolecularSystem {
+  const molecules = o.molecules ?? VOTCA_WATER.molecules;
+  if (!Number.isInteger(molecules) || molecules < 2) throw new Error(`spce-water: molecules must be an integer ≥ 2, got ${o.molecules}`);
+  const rho = o.density ?? density(VOTCA_WATER.molecules, WATER_MASS, VOTCA_WATER.edge);
+  if (!(rho > 0) || !Number.isFinite(rho)) throw new Error(`spce-water: density must be a positive number of g/cm³, got ${o.density}`);
+  const edge = Math.cbrt((molecules * WATER_MASS) / AVOGADRO / rho / 1e-21);
+  const box: [number, number, number] = [edge, edge, edge];
+  const cutoff = o.cutoff ?? 1.2;
+  const potential = spceWater({ molecules, box, cutoff });
+  const constraints = spceConstraints(molecules);
+  const masses = new Float64Array(3 * molecules);
+  const atoms = [];
+  for (let m = 0; m < molecules; m++) {
+    masses.set([SPCE.mO, SPCE.mH, SPCE.mH], 3 * m);
+    for (const [name, element, mass] of [['O', 'O', SPCE.mO], ['H1', 'H', SPCE.mH], ['H2', 'H', SPCE.mH]] as const) {
+      atoms.push({ name, element, mass, residue: 'HOH', resid: m + 1 });
+    }
+  }
+  const rng = new Random(20180);
+  const lattice = waterLattice(molecules, box, () => rng.uniform());
+  // A few hundred iterations remove the lattice's worst contacts; equilibration does the rest.
+  const start = minimize(potential, lattice, { constraints, masses, maxIterations: 200, tolerance: 1000 });
+  return {
+    name: 'spce-water',
+    description: `${molecules} SPC/E water molecules, rigid, cubic box ${edge.toFixed(4)} nm (${rho.toFixed(4)} g/cm³), LJ and reaction field (ε_rf = 80) cut off at ${cutoff} nm`,
+    potential,
+    topology: makeTopology(atoms),
+    masses,
+    constraints,
+    positions: start.x,
+    box,
+    temperature: 300,
+    dt: 0.002,
+    friction: 1,
+  };
+}
+
 const FACTORIES = new Map<string, Factory>([
   ['alanine-dipeptide', alanineDipeptide],
   ['double-well-1d', () => toySystem(doubleWell1d(), [-1], '1-D double well (x² − 1)², barrier 3 kJ/mol')],
@@ -98,7 +162,11 @@ const FACTORIES = new Map<string, Factory>([
   ['coupled-2d', () => toySystem(coupled2d(), [-2.5, 3.125], 'coupled 2-D system with an entropic term in its x1 PMF')],
   ['muller-brown', () => toySystem(mullerBrown(), [-0.558, 1.442], 'Müller–Brown surface')],
   ['lj-fluid', ljFluid],
+  ['spce-water', spceWaterSystem],
 ]);
+
+/** Systems that take `SystemOptions`, and which of them. */
+const TAKES: Record<string, (keyof SystemOptions)[]> = { 'spce-water': ['molecules', 'density', 'cutoff'] };
 
 /** Names of all built-in systems. */
 export function systemNames(): string[] {
@@ -106,11 +174,18 @@ export function systemNames(): string[] {
 }
 
 /**
- * A fresh instance of the built-in system `name`.
- * @throws Error listing the known names when `name` is not one.
+ * A fresh instance of the built-in system `name`, with `options` where it takes them.
+ * @throws Error listing the known names when `name` is not one, or naming an option the system
+ *   does not take.
  */
-export function getSystem(name: string): MolecularSystem {
+export function getSystem(name: string, options: SystemOptions = {}): MolecularSystem {
   const f = FACTORIES.get(name);
   if (!f) throw new Error(`unknown system '${name}': expected one of ${systemNames().join(', ')}`);
-  return f();
+  const takes = TAKES[name] ?? [];
+  for (const [k, v] of Object.entries(options)) {
+    if (v !== undefined && !takes.includes(k as keyof SystemOptions)) {
+      throw new Error(`system '${name}' has no option '${k}'${takes.length ? ` (it takes ${takes.join(', ')})` : ' (it takes none)'}`);
+    }
+  }
+  return f(options);
 }

@@ -5,7 +5,7 @@
  * |-------------|--------------------|---------|-------------------------------|
  * | `positions` | [frames, atoms, 3] | float32 | length (nm)                   |
  * | `forces`    | [frames, atoms, 3] | float32 | force (kJ/mol/nm), optional   |
- * | `box`       | [frames, 3, 3]     | float32 | length, box vectors as rows, optional |
+ * | `box`       | [frames, 3, 3]     | float32 | length, box vectors as rows, optional (read also as [frames, 3] edge lengths of an orthorhombic box) |
  * | `time`      | [frames]           | float32 | time (ps), optional           |
  * | `meta`      | [bytes]            | uint8   | UTF-8 JSON: {version, units, topology, provenance} |
  *
@@ -204,6 +204,15 @@ function toFloat32(src: string, name: string, arr: NpyArray, factor: number): Fl
   return out;
 }
 
+/** [frames, 3] box edges as [frames, 3, 3] diagonal box vectors. */
+function diagonalBoxes(edges: Float32Array): Float32Array {
+  const out = new Float32Array(3 * edges.length);
+  for (let k = 0; k < edges.length / 3; k++) {
+    for (let d = 0; d < 3; d++) out[9 * k + 4 * d] = edges[3 * k + d];
+  }
+  return out;
+}
+
 /**
  * A trajectory, in internal units, from an opened data set archive (see the module comment for
  * the layout). Float64 arrays are accepted and stored as float32.
@@ -242,7 +251,11 @@ export function decodeDataset(npz: NpzArchive, opts: DatasetReadOptions = {}): T
     return data;
   };
   const forces = optional('forces', pos.shape, `[${leadName}, atoms, 3] like positions`, f.force, true);
-  const box = optional('box', [...lead, 3, 3], `[${leadName}, 3, 3]`, f.length, false);
+  // NumPy sets often store an orthorhombic box as its three edges: read them as diagonal vectors.
+  const edges = npz.has('box') && shapeText(npz.get('box').shape) === shapeText([...lead, 3]);
+  const box = edges
+    ? diagonalBoxes(optional('box', [...lead, 3], `[${leadName}, 3]`, f.length, false) as Float32Array)
+    : optional('box', [...lead, 3, 3], `[${leadName}, 3, 3] (box vectors as rows) or [${leadName}, 3] (edge lengths)`, f.length, false);
   const time = optional('time', lead, `[${leadName}]`, f.time, false);
 
   let topology: Topology | undefined;

@@ -1,8 +1,10 @@
 /**
  * Holonomic distance constraints (typically bonds to hydrogen, which allow a 2 fs time step):
  * SHAKE for positions and RATTLE for velocities (Ryckaert et al. 1977; Andersen 1983), iterated
- * to a relative tolerance on every replica of a batch. Coordinates are [replicas, atoms, 3].
+ * to a relative tolerance on every replica of a batch, and SETTLE for rigid three-site
+ * molecules. Coordinates are [replicas, atoms, 3].
  */
+import { settlePositions, settleVelocities, type SettleGroups } from './settle.js';
 
 /** Fixed distances between atom pairs. */
 export interface Constraints {
@@ -10,6 +12,31 @@ export interface Constraints {
   pairs: Int32Array;
   /** [nConstraints] target distances, nm. */
   distances: Float64Array;
+  /**
+   * Rigid water-like triangles solved exactly by SETTLE; their three constraints are in
+   * `pairs` too (for counting degrees of freedom and for minimisation), and SHAKE/RATTLE leave
+   * them to SETTLE.
+   */
+  settle?: SettleGroups;
+}
+
+const iterativeCache = new WeakMap<Constraints, Int32Array>();
+
+/** Indices of the constraints SHAKE/RATTLE iterate on: all but those of SETTLE's triangles. */
+function iterative(c: Constraints): Int32Array {
+  let idx = iterativeCache.get(c);
+  if (idx) return idx;
+  const molecule = new Map<number, number>();
+  const atoms = c.settle?.atoms ?? new Int32Array(0);
+  atoms.forEach((a, k) => molecule.set(a, Math.floor(k / 3)));
+  const keep: number[] = [];
+  for (let k = 0; k < c.distances.length; k++) {
+    const mi = molecule.get(c.pairs[2 * k]);
+    if (mi === undefined || mi !== molecule.get(c.pairs[2 * k + 1])) keep.push(k);
+  }
+  idx = Int32Array.from(keep);
+  iterativeCache.set(c, idx);
+  return idx;
 }
 
 /** Settings of the iterative solvers. */
@@ -45,17 +72,19 @@ export function makeConstraints(list: [number, number, number][], nAtoms: number
 export function shakePositions(
   c: Constraints, ref: Float64Array, x: Float64Array, invMass: Float64Array, replicas: number, opts: ConstraintOptions = {},
 ): void {
+  if (c.settle) settlePositions(c.settle, ref, x, invMass, replicas);
   const tol = opts.tolerance ?? 1e-10;
   const maxIt = opts.maxIterations ?? 1000;
   const n = invMass.length;
-  const nc = c.distances.length;
+  const todo = iterative(c);
+  if (todo.length === 0) return;
   for (let r = 0; r < replicas; r++) {
     const o = 3 * n * r;
     let it = 0;
     for (let done = false; !done; it++) {
       if (it >= maxIt) throw new Error(`SHAKE did not converge in ${maxIt} iterations for replica ${r}: constrained atoms moved too far in one step; reduce the time step`);
       done = true;
-      for (let k = 0; k < nc; k++) {
+      for (const k of todo) {
         const i = c.pairs[2 * k];
         const j = c.pairs[2 * k + 1];
         const pi = o + 3 * i;
@@ -93,17 +122,19 @@ export function shakePositions(
 export function rattleVelocities(
   c: Constraints, x: Float64Array, v: Float64Array, invMass: Float64Array, replicas: number, opts: ConstraintOptions = {},
 ): void {
+  if (c.settle) settleVelocities(c.settle, x, v, invMass, replicas);
   const tol = opts.tolerance ?? 1e-10;
   const maxIt = opts.maxIterations ?? 1000;
   const n = invMass.length;
-  const nc = c.distances.length;
+  const todo = iterative(c);
+  if (todo.length === 0) return;
   for (let r = 0; r < replicas; r++) {
     const o = 3 * n * r;
     let it = 0;
     for (let done = false; !done; it++) {
       if (it >= maxIt) throw new Error(`RATTLE did not converge in ${maxIt} iterations for replica ${r}`);
       done = true;
-      for (let k = 0; k < nc; k++) {
+      for (const k of todo) {
         const i = c.pairs[2 * k];
         const j = c.pairs[2 * k + 1];
         const pi = o + 3 * i;

@@ -4,7 +4,7 @@
  * convention, Verlet neighbour lists built with cell lists and rebuilt when any particle has
  * moved more than half the skin since the last build.
  */
-import { checkPeriodicCutoff, minimumImage, NeighbourList } from './neighbours.js';
+import { addPairForce, checkPeriodicCutoff, minimumImage, NeighbourList } from './neighbours.js';
 import type { Potential } from './potential.js';
 
 /** Parameters of a Lennard-Jones fluid. */
@@ -71,12 +71,7 @@ export function lennardJones(opts: LJOptions): LJPotential {
             e += 4 * epsilon * (sr6 * sr6 - sr6) - shift;
             // −dU/dr · 1/r, so that F_i = g·(x_i − x_j).
             const g = (24 * epsilon * (2 * sr6 * sr6 - sr6)) / r2;
-            forces[pi] += g * dx;
-            forces[pi + 1] += g * dy;
-            forces[pi + 2] += g * dz;
-            forces[pj] -= g * dx;
-            forces[pj + 1] -= g * dy;
-            forces[pj + 2] -= g * dz;
+            addPairForce(forces, pi, pj, g, dx, dy, dz);
           }
         }
         energies[b] = e;

@@ -29,6 +29,19 @@ export function minimumImage(d: number, l: number, inv: number): number {
 }
 
 /**
+ * Adds the pair force g·(dx, dy, dz) to the particle at coordinate offset `pi` and its opposite
+ * to the one at `pj`; g = −(dU/dr)/r and d = x_i − x_j (minimum image), so F_i = g·d.
+ */
+export function addPairForce(forces: Float64Array, pi: number, pj: number, g: number, dx: number, dy: number, dz: number): void {
+  forces[pi] += g * dx;
+  forces[pi + 1] += g * dy;
+  forces[pi + 2] += g * dz;
+  forces[pj] -= g * dx;
+  forces[pj + 1] -= g * dy;
+  forces[pj + 2] -= g * dz;
+}
+
+/**
  * Checks a box and cut-off for periodic interactions.
  * @param what names the caller in the message (e.g. "spce-water", "cglab fit pairs --cutoff").
  * @throws Error when an edge is not positive and finite, or the cut-off is not positive or
