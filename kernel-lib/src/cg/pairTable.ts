@@ -57,8 +57,9 @@ export class PairTable {
       const m1 = -this.f[k + 1] * dr;
       this.coefficients.set([p0, m0, -3 * p0 - 2 * m0 + 3 * p1 - m1, 2 * p0 + m0 - 2 * p1 + m1], 4 * k);
     }
-    // Continue the force's slope at r0 inwards, never softer than MIN_WALL_STIFFNESS.
-    this.wall = Math.max(MIN_WALL_STIFFNESS, (this.f[0] - this.f[1]) / dr);
+    // Continue the interpolant's force slope at r0 (dF/dr = −2c/dr² of the first interval)
+    // inwards, so that F is C¹ there, never softer than MIN_WALL_STIFFNESS.
+    this.wall = Math.max(MIN_WALL_STIFFNESS, (2 * this.coefficients[2]) / (dr * dr));
   }
 
   /** Cut-off, nm: the last node. */
@@ -90,7 +91,9 @@ export class PairTable {
 
   /**
    * Rows r, U, F every `step` nm from `from` (default: 0.1 nm inside r0, on the step's grid, at
-   * least one step) to the cut-off: what the CSV and LAMMPS files hold.
+   * least one step) to the cut-off: what the CSV and LAMMPS files hold. The last row is the
+   * cut-off with U = 0 and the force's inside limit f[n − 1] (`evaluate` gives 0 at the cut-off
+   * itself, but readers interpolate between rows, and every pair they see is inside it).
    */
   sample(step = 0.002, from?: number): { r: Float64Array; u: Float64Array; f: Float64Array } {
     const first = Math.max(1, Math.round((from ?? this.r0 - 0.1) / step));
@@ -102,7 +105,12 @@ export class PairTable {
     const out = [0, 0];
     for (let i = 0; i < n; i++) {
       r[i] = (first + i) * step;
-      this.evaluate(i === n - 1 ? this.cutoff : r[i], out);
+      if (i === n - 1) {
+        u[i] = 0;
+        f[i] = this.f[this.f.length - 1];
+        continue;
+      }
+      this.evaluate(r[i], out);
       u[i] = out[0];
       f[i] = out[1];
     }

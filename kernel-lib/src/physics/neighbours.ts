@@ -3,7 +3,7 @@
  * (i, j > i) closer than cutoff + skin at the last build, under the minimum-image convention.
  * The list stays valid (it holds every pair now within the cut-off) until some particle has
  * moved more than skin/2 since the build; `update` rebuilds it then. Shared by every periodic
- * potential (Lennard-Jones, water, CG pair tables) and by the RDF.
+ * potential (Lennard-Jones, water, CG pair tables) and the linear pair fits (cg/pairBasisSet.ts).
  */
 
 /** What a neighbour list is built for. */

@@ -1,0 +1,192 @@
+/**
+ * Linear force matching of pair potentials (MS-CG; Izvekov & Voth 2005, Noid et al. 2008), the
+ * job of VOTCA's csg_fmatch: mapped forces F(R) ≈ A(R)θ on the spline basis, θ minimising
+ * Σ_frames |F − Aθ|². The normal equations AᵀA θ = AᵀF are accumulated frame by frame (one
+ * frame's design matrix in memory at a time), per block of frames for the error estimate.
+ *
+ * Regularisation: λ·|Dθ|² with D the second differences of each pair's coefficients (a
+ * smoothness penalty that leaves linear trends free), λ = `regularisation` × the mean diagonal
+ * of AᵀA. It fixes the coefficients the data barely see — near rMin, where few pairs come that
+ * close — without biasing the well-sampled range: the default 1e-3 moves the solution there by
+ * less than the block error (measured on SPC/E, see the closing notes of the liquids issue).
+ * Below rMin (the smallest sampled distance, rounded down to the knot grid) the table continues
+ * as a repulsive wall (cg/pairTable.ts).
+ */
+import { solveSpd } from '../../cg/linalg.js';
+import { PairBasis } from '../../cg/pairBasis.js';
+import { PairBasisSet } from '../../cg/pairBasisSet.js';
+import type { LiquidData } from './data.js';
+
+/** Settings of {@link forceMatchPairs}. */
+export interface PairFmOptions {
+  /** Cut-off, nm. */
+  cutoff: number;
+  /** Knot spacing, nm. */
+  spacing: number;
+  /** Relative weight of the smoothness penalty (see the module comment). Default 1e-3. */
+  regularisation?: number;
+  /** Blocks of frames for the error estimate. Default 5 (fewer when there are fewer frames). */
+  blocks?: number;
+  /** Called after each frame with frames done and total. */
+  onProgress?: (done: number, total: number) => void;
+  /** Stop accumulating at the next frame; the fit uses the frames so far. */
+  signal?: AbortSignal;
+}
+
+/** A force-matching fit. */
+export interface PairFmResult {
+  basis: PairBasisSet;
+  /** Coefficients, kJ/mol. */
+  theta: Float64Array;
+  /** [size] standard error of each coefficient from the blocks, kJ/mol (NaN with one block). */
+  thetaError: Float64Array;
+  /** Mean squared force residual per component, (kJ/mol/nm)², and the mean squared mapped force. */
+  residual: number;
+  meanSquaredForce: number;
+  /** Frames used (fewer than given when interrupted). */
+  frames: number;
+  /** Smallest pair distance of each type pair in the data, nm. */
+  rMinSampled: Record<string, number>;
+}
+
+/** Smallest distance of each type pair within `cutoff` over all frames, nm. */
+export function smallestDistances(data: LiquidData, cutoff: number): Map<string, number> {
+  // A probe basis over [0, cutoff) visits every pair within the cut-off.
+  const pairs = typePairs(data.typeNames).map(([a, b]) => ({ a, b, basis: new PairBasis(0, cutoff, cutoff / 4) }));
+  const set = new PairBasisSet(data.typeNames, pairs);
+  const best = new Map<string, number>(pairs.map((p) => [`${p.a}-${p.b}`, Infinity]));
+  for (let f = 0; f < data.frames; f++) {
+    set.forEachPair(data.positions, data.box.subarray(3 * f, 3 * f + 3), data, 3 * data.n * f, (i, j, _dx, _dy, _dz, r) => {
+      const [a, b] = [data.types[i], data.types[j]].sort((u, v) => u - v);
+      const key = `${data.typeNames[a]}-${data.typeNames[b]}`;
+      if (r < (best.get(key) as number)) best.set(key, r);
+    });
+  }
+  return best;
+}
+
+/** Every unordered type pair [A, B] with A ≤ B by index. */
+export function typePairs(typeNames: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  typeNames.forEach((a, i) => typeNames.slice(i).forEach((b) => out.push([a, b])));
+  return out;
+}
+
+/**
+ * Pair bases from rMin (per pair: the smallest sampled distance rounded down to the knot grid)
+ * to the cut-off.
+ * @throws Error when a type pair never comes within the cut-off.
+ */
+export function basesFromData(data: LiquidData, cutoff: number, spacing: number): { set: PairBasisSet; rMin: Map<string, number> } {
+  const rMin = smallestDistances(data, cutoff);
+  const pairs = typePairs(data.typeNames).map(([a, b]) => {
+    const r = rMin.get(`${a}-${b}`) as number;
+    if (!Number.isFinite(r)) throw new Error(`${data.source}: no ${a}-${b} pair comes within the cut-off ${cutoff} nm in any frame`);
+    // Whole knot intervals from the cut-off inwards, so that knots fall on the cut-off's grid.
+    const m = Math.floor((cutoff - r) / spacing + 1e-9);
+    return { a, b, basis: new PairBasis(cutoff - m * spacing, cutoff, spacing) };
+  });
+  return { set: new PairBasisSet(data.typeNames, pairs), rMin };
+}
+
+/**
+ * Fits pair potentials to the mapped forces of `data`.
+ * @throws Error when the data have no forces or the system is singular even with the penalty.
+ */
+export function forceMatchPairs(data: LiquidData, o: PairFmOptions): PairFmResult {
+  if (!data.forces) throw new Error(`${data.source}: force matching needs mapped forces, and the file has none`);
+  const { set, rMin } = basesFromData(data, o.cutoff, o.spacing);
+  const k = set.size;
+  const rows = 3 * data.n;
+  const blocks = Math.max(1, Math.min(o.blocks ?? 5, data.frames));
+  const ata = Array.from({ length: blocks }, () => new Float64Array(k * k));
+  const atf = Array.from({ length: blocks }, () => new Float64Array(k));
+  const ftf = new Float64Array(blocks);
+  const a = new Float64Array(rows * k);
+  let used = 0;
+  for (let f = 0; f < data.frames; f++) {
+    if (o.signal?.aborted) break;
+    const b = Math.min(blocks - 1, Math.floor((f * blocks) / data.frames));
+    set.forceDesign(data.positions, data.box.subarray(3 * f, 3 * f + 3), data, 3 * data.n * f, a);
+    accumulateNormal(a, data.forces, 3 * data.n * f, rows, k, ata[b], atf[b]);
+    for (let i = 0; i < rows; i++) ftf[b] += data.forces[3 * data.n * f + i] ** 2;
+    used++;
+    o.onProgress?.(used, data.frames);
+  }
+  if (used === 0) throw new Error('force matching: interrupted before any frame was read');
+  const sum = (ms: Float64Array[]) => ms.reduce((acc, m) => acc.map((v, i) => v + m[i]), new Float64Array(ms[0].length));
+  const total = sum(ata);
+  const rhs = sum(atf);
+  const theta = solvePenalised(set, total, rhs, o.regularisation ?? 1e-3);
+  // Residual from the normal equations: |F − Aθ|² = FᵀF − 2θᵀAᵀF + θᵀAᵀAθ.
+  const fsq = ftf.reduce((s, v) => s + v, 0);
+  let quad = 0;
+  for (let i = 0; i < k; i++) {
+    quad += theta[i] * total[i * k + i] * theta[i];
+    for (let j = i + 1; j < k; j++) quad += 2 * theta[i] * total[i * k + j] * theta[j];
+  }
+  const residual = (fsq - 2 * theta.reduce((s, t, i) => s + t * rhs[i], 0) + quad) / (used * rows);
+  const filled = [...ata.keys()].filter((b) => ata[b].some((v) => v !== 0));
+  const thetaError = new Float64Array(k).fill(NaN);
+  if (filled.length > 1) {
+    const per = filled.map((b) => solvePenalised(set, ata[b], atf[b], o.regularisation ?? 1e-3));
+    for (let i = 0; i < k; i++) {
+      const mean = per.reduce((s, t) => s + t[i], 0) / per.length;
+      const v = per.reduce((s, t) => s + (t[i] - mean) ** 2, 0) / (per.length - 1);
+      thetaError[i] = Math.sqrt(v / per.length);
+    }
+  }
+  return {
+    basis: set, theta, thetaError, residual, meanSquaredForce: fsq / (used * rows), frames: used,
+    rMinSampled: Object.fromEntries(rMin),
+  };
+}
+
+/** AᵀA += AᵀA and AᵀF += Aᵀf for one frame's design A [rows, k] and forces f from `offset`. */
+function accumulateNormal(a: Float64Array, f: ArrayLike<number>, offset: number, rows: number, k: number, ata: Float64Array, atf: Float64Array): void {
+  for (let r = 0; r < rows; r++) {
+    const o = r * k;
+    const fr = f[offset + r];
+    // Columns touched by this row: a bead's design row is non-zero only for the knots its
+    // neighbours' distances reach, so skip the zero entries.
+    for (let i = 0; i < k; i++) {
+      const ai = a[o + i];
+      if (ai === 0) continue;
+      atf[i] += ai * fr;
+      const row = i * k;
+      // The upper triangle only: solvePenalised mirrors it.
+      for (let j = i; j < k; j++) ata[row + j] += ai * a[o + j];
+    }
+  }
+}
+
+/** (AᵀA + λDᵀD) θ = AᵀF from the upper triangle of `ata`. */
+export function solvePenalised(set: PairBasisSet, ataUpper: Float64Array, atf: Float64Array, regularisation: number): Float64Array {
+  const k = set.size;
+  const m = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) {
+    for (let j = i; j < k; j++) {
+      m[i * k + j] = ataUpper[i * k + j];
+      m[j * k + i] = ataUpper[i * k + j];
+    }
+  }
+  let diag = 0;
+  for (let i = 0; i < k; i++) diag += m[i * k + i] / k;
+  addSmoothness(set, m, regularisation * diag);
+  const theta = solveSpd(m, k, atf, 1);
+  if (!theta) throw new Error('force matching: the normal equations are singular even with the smoothness penalty; use more frames or a coarser --bin');
+  return theta;
+}
+
+/** m += λ DᵀD, D the second differences within each pair's coefficients. */
+export function addSmoothness(set: PairBasisSet, m: Float64Array, lambda: number): void {
+  const k = set.size;
+  set.pairs.forEach((p, q) => {
+    const o = set.offsets[q];
+    for (let i = 0; i + 2 < p.basis.size; i++) {
+      const idx = [o + i, o + i + 1, o + i + 2];
+      const w = [1, -2, 1];
+      for (let s = 0; s < 3; s++) for (let t = 0; t < 3; t++) m[idx[s] * k + idx[t]] += lambda * w[s] * w[t];
+    }
+  });
+}
