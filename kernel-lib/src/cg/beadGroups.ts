@@ -48,13 +48,20 @@ export class BeadGroups {
     return this.bead.length;
   }
 
-  /** One bead per residue (as numbered in order of appearance), at its centre of mass. */
+  /**
+   * One bead per residue, at its centre of mass: a new bead starts wherever chain, residue
+   * number or residue name changes from the previous atom (PDB residue numbers wrap at 10000,
+   * so a liquid of more molecules repeats numbers that are not the same molecule).
+   */
   static byResidue(top: Topology): BeadGroups {
-    const index = new Map<string, number>();
+    let key = '';
+    let b = -1;
     const bead = Int32Array.from(top.atoms, (a) => {
-      const key = `${a.chain ?? ''}:${a.resid}:${a.residue}`;
-      let b = index.get(key);
-      if (b === undefined) index.set(key, (b = index.size));
+      const k = `${a.chain ?? ''}:${a.resid}:${a.residue}`;
+      if (k !== key) {
+        key = k;
+        b++;
+      }
       return b;
     });
     return new BeadGroups(bead, top.atoms.map((a) => a.mass));

@@ -87,8 +87,9 @@ export class PairBasis {
   }
 
   /**
-   * Coefficients θ whose spline interpolates U(r) at the function centres (least squares on a
-   * fine grid): a starting point for REM or IBI-like schemes from a tabulated potential.
+   * Coefficients θ of the least-squares spline fit of U(r) on 8 points per knot interval: how
+   * IBI and REM put a tabulated potential (or its correction) on the basis.
+   * @throws Error when U is not finite at a fitting point, or the fit is singular.
    */
   fit(u: (r: number) => number): Float64Array {
     // Normal equations of a least-squares fit on 8 points per interval.
@@ -101,6 +102,7 @@ export class PairBasis {
       const r = this.rMin + ((s + 0.5) / 8) * this.h;
       const k0 = this.evaluate(r, v, d);
       const target = u(r);
+      if (!Number.isFinite(target)) throw new Error(`pair basis: the potential to fit is ${target} at r = ${r.toFixed(4)} nm`);
       for (let p = 0; p < 4 && k0 + p < n; p++) {
         b[k0 + p] += v[p] * target;
         for (let q = 0; q < 4 && k0 + q < n; q++) a[(k0 + p) * n + k0 + q] += v[p] * v[q];

@@ -129,6 +129,16 @@ export class PairBasisSet {
   }
 
   /**
+   * Adds ψ(R) = Σ_pairs r_ij B'(r_ij) (nm · 1/nm) of one configuration to `out` [size]: the pair
+   * virial is Σ r·F = −θ·ψ, so the pressure of θ is (N kT − θ·⟨ψ⟩/3)/V.
+   */
+  addVirial(x: ArrayLike<number>, box: ArrayLike<number>, layout: LiquidLayout, offset: number, out: Float64Array): void {
+    this.forEachPair(x, box, layout, offset, (_i, _j, _dx, _dy, _dz, r, k0, last, _values, slopes) => {
+      for (let q = 0; q < 4 && k0 + q <= last; q++) out[k0 + q] += r * slopes[q];
+    });
+  }
+
+  /**
    * The force design matrix of one configuration: F(R) = A θ, A [3n, size] row-major
    * (overwritten), F_i = −Σ_j B'(r_ij) (x_i − x_j)/r_ij. Force matching's least squares.
    */

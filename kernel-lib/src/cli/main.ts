@@ -3,6 +3,7 @@ import { demoCommand } from './demo.js';
 import { HelpRequest } from './args.js';
 import { doctorCommand } from './doctor.js';
 import { evaluateCommand } from './evaluate.js';
+import { fitCommand } from './fit.js';
 import { generateCommand } from './generate.js';
 import { infoCommand } from './info.js';
 import { refineCommand } from './refine.js';
@@ -17,6 +18,10 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   evaluate: {
     run: evaluateCommand,
     summary: 'energies and forces of frames: --system <name|parameters.json> --coords frames.(npz|dcd|pdb) [--top file.pdb] --out out.npz',
+  },
+  fit: {
+    run: fitCommand,
+    summary: 'pair potentials of a CG liquid: pairs --data <data.npz with box> --method fm|ibi|rem [--cutoff 0.9] [--bin 0.01] [--temperature 300] [--iterations N] [--seed S] --out <dir>',
   },
   generate: {
     run: generateCommand,

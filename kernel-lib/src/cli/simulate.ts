@@ -12,8 +12,11 @@ import { readCoordinates, writeDataset } from '../io/dataset.js';
 import { makeTrajectory } from '../io/trajectory.js';
 import { simulateReplicas } from '../md/replicas.js';
 import { keptFrames, loadModelDir, startPositions } from '../methods/forcematching/modelDir.js';
+import { readLiquid } from '../methods/pairs/data.js';
+import { isPairsDir, liquidStarts, loadPairModel } from '../methods/pairs/modelDir.js';
+import { PAIR_DT, samplePairs } from '../methods/pairs/sample.js';
 import { progressBar } from '../util/progress.js';
-import { optString, parseArgs } from './args.js';
+import { optString, parseArgs, type ParsedArgs } from './args.js';
 import { abortOnSigint, numberOption, requiredOption } from './train.js';
 
 /** Default time step, ps: BAOAB-stable for CG beads of atomic masses on bonds fitted to data (md/replicas.ts). */
@@ -36,6 +39,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
   const start = optString(args, 'start');
   if (top !== undefined && start === undefined) throw new Error('cglab simulate: --top gives the topology of --start frames; give --start too');
 
+  if (isPairsDir(dir)) return simulateLiquid(args, dir, out, replicas, ps, start, top);
   await initBackend();
   const m = loadModelDir(dir);
   try {
@@ -86,5 +90,45 @@ export async function simulateCommand(argv: string[]): Promise<number> {
     }
   } finally {
     m.model.dispose();
+  }
+}
+
+/** `cglab simulate` of a CG liquid (a folder of `cglab fit pairs`): positions and the box. */
+async function simulateLiquid(args: ParsedArgs, dir: string, out: string, replicas: number, ps: number, start: string | undefined, top: string | undefined): Promise<number> {
+  const cmd = 'simulate';
+  const m = loadPairModel(dir);
+  const { starts, box } = liquidStarts(m, start === undefined ? undefined : { ...readLiquid(start, { top }), source: start });
+  const temperature = numberOption(args, 'temperature', cmd, m.info.temperature) as number;
+  const dt = numberOption(args, 'dt', cmd, PAIR_DT) as number;
+  const seed = numberOption(args, 'seed', cmd, 1) as number;
+  const friction = numberOption(args, 'friction', cmd, 1) as number;
+  const saveEveryPs = numberOption(args, 'save-every-ps', cmd, 1) as number;
+  if (args.options.has('integrator') && optString(args, 'integrator') !== 'baoab') throw new Error('cglab simulate: CG liquids run with --integrator baoab only');
+  const ac = new AbortController();
+  const uninstall = abortOnSigint(ac, 'cglab simulate: interrupted — writing the frames computed so far');
+  const bar = progressBar(`simulate liquid ${replicas}×${ps} ps`);
+  try {
+    const system = { types: Int32Array.from(m.info.types), typeNames: m.info.typeNames, masses: Float64Array.from(m.info.masses) };
+    const res = await samplePairs(m.tables, system, starts, box, {
+      replicas, ps, skipPs: 0, saveEveryPs, dt, friction, temperature, seed, signal: ac.signal, onProgress: (d, t) => bar.update(d, t),
+    });
+    const beads = system.types.length;
+    const perReplica = res.frames / replicas;
+    bar.done(`${perReplica} frames per replica${res.interrupted ? ', interrupted' : ''}`);
+    const boxes = new Float32Array(9 * res.frames);
+    for (let f = 0; f < res.frames; f++) for (let d = 0; d < 3; d++) boxes[9 * f + 4 * d] = box[d];
+    const time = Float32Array.from({ length: res.frames }, (_, f) => ((f % perReplica) + 1) * saveEveryPs);
+    const traj = makeTrajectory({ topology: m.info.topology, nFrames: res.frames, nAtoms: beads, positions: res.positions, box: boxes, time }, out);
+    writeDataset(out, traj, {
+      replicas,
+      provenance: {
+        generator: 'cglab simulate', model: dir, model_kind: `pairs (${m.info.method})`, integrator: 'BAOAB Langevin', temperature_K: temperature,
+        dt_ps: dt, friction_per_ps: friction, ps_per_replica: ps, save_every_ps: saveEveryPs, seed, start: start ?? `${dir}/frames.npz`, interrupted: res.interrupted,
+      },
+    });
+    process.stderr.write(`cglab simulate: wrote ${out} (positions [${replicas}, ${perReplica}, ${beads}, 3] nm, box ${box.map((l) => l.toFixed(3)).join(' × ')} nm)\n`);
+    return res.interrupted ? 130 : 0;
+  } finally {
+    uninstall();
   }
 }

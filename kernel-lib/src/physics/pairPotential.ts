@@ -4,7 +4,7 @@
  * Pairs within one molecule (when molecules are given) are left to the molecule's own terms.
  */
 import type { PairTable } from '../cg/pairTable.js';
-import { addPairForce, checkPeriodicCutoff, minimumImage, NeighbourList } from './neighbours.js';
+import { checkPeriodicCutoff, NeighbourList } from './neighbours.js';
 import type { Potential } from './potential.js';
 
 /** What a CG liquid is made of. */
@@ -64,7 +64,20 @@ export function pairPotential(options: PairPotentialOptions): PairPotential {
   checkPeriodicCutoff(box, cutoff, 'pair potential');
   const skin = options.skin ?? 0.1;
   const lists: NeighbourList[] = [];
-  const [ix, iy, iz] = box.map((l) => 1 / l);
+  const [bx, by, bz] = box;
+  const [hx, hy, hz] = box.map((l) => l / 2);
+  // Coordinates wrapped into [0, L) once per evaluation: the minimum image of a pair is then
+  // one compare per axis, faster than rounding (measured: 30 % of the whole evaluation).
+  const wrapped = new Float64Array(3 * n);
+  // The inner loop reads each table's interpolation arrays directly (a call per pair through
+  // PairTable.evaluate costs ~3× the whole loop); only the wall below r0 goes through it.
+  const used = [...new Set(byPair.filter((t): t is PairTable => t !== undefined))];
+  const pairIndex = Int32Array.from(byPair, (t) => (t ? used.indexOf(t) : -1));
+  const r0 = used.map((t) => t.r0);
+  const inv = used.map((t) => 1 / t.dr);
+  const intervals = used.map((t) => t.u.length - 1);
+  const coef = used.map((t) => t.coefficients);
+  const cut2 = used.map((t) => t.cutoff * t.cutoff);
   const out = new Float64Array(2);
   return {
     name: 'cg-pairs',
@@ -78,26 +91,69 @@ export function pairPotential(options: PairPotentialOptions): PairPotential {
         const nl = (lists[b] ??= new NeighbourList({ n, box, cutoff, skin, molecule }));
         nl.update(x, off);
         forces.fill(0, off, off + 3 * n);
+        for (let i = 0; i < 3 * n; i += 3) {
+          const u = x[off + i];
+          const v = x[off + i + 1];
+          const w = x[off + i + 2];
+          wrapped[i] = u - bx * Math.floor(u / bx);
+          wrapped[i + 1] = v - by * Math.floor(v / by);
+          wrapped[i + 2] = w - bz * Math.floor(w / bz);
+        }
+        const start = nl.start;
+        const list = nl.list;
         let e = 0;
         for (let i = 0; i < n; i++) {
-          const pi = off + 3 * i;
           const row = types[i] * nt;
-          for (let k = nl.start[i]; k < nl.start[i + 1]; k++) {
-            const j = nl.list[k];
-            const table = byPair[row + types[j]];
-            if (!table) continue;
-            const pj = off + 3 * j;
-            const dx = minimumImage(x[pi] - x[pj], box[0], ix);
-            const dy = minimumImage(x[pi + 1] - x[pj + 1], box[1], iy);
-            const dz = minimumImage(x[pi + 2] - x[pj + 2], box[2], iz);
+          const xi = wrapped[3 * i];
+          const yi = wrapped[3 * i + 1];
+          const zi = wrapped[3 * i + 2];
+          let fx = 0;
+          let fy = 0;
+          let fz = 0;
+          for (let k = start[i]; k < start[i + 1]; k++) {
+            const j = list[k];
+            const t = pairIndex[row + types[j]];
+            if (t < 0) continue;
+            let dx = xi - wrapped[3 * j];
+            let dy = yi - wrapped[3 * j + 1];
+            let dz = zi - wrapped[3 * j + 2];
+            if (dx > hx) dx -= bx;
+            else if (dx < -hx) dx += bx;
+            if (dy > hy) dy -= by;
+            else if (dy < -hy) dy += by;
+            if (dz > hz) dz -= bz;
+            else if (dz < -hz) dz += bz;
             const r2 = dx * dx + dy * dy + dz * dz;
-            if (r2 >= cutoff * cutoff) continue;
+            if (r2 >= cut2[t]) continue;
             const r = Math.sqrt(r2);
-            table.evaluate(r, out);
-            e += out[0];
-            const g = out[1] / r;
-            addPairForce(forces, pi, pj, g, dx, dy, dz);
+            const s = (r - r0[t]) * inv[t];
+            let fr: number;
+            if (s < 0) {
+              used[t].evaluate(r, out);
+              e += out[0];
+              fr = out[1];
+            } else {
+              const q = s | 0;
+              if (q >= intervals[t]) continue;
+              const w = s - q;
+              const c = coef[t];
+              const o = 4 * q;
+              e += c[o] + w * (c[o + 1] + w * (c[o + 2] + w * c[o + 3]));
+              fr = -(c[o + 1] + w * (2 * c[o + 2] + 3 * w * c[o + 3])) * inv[t];
+            }
+            const g = fr / r;
+            fx += g * dx;
+            fy += g * dy;
+            fz += g * dz;
+            const pj = off + 3 * j;
+            forces[pj] -= g * dx;
+            forces[pj + 1] -= g * dy;
+            forces[pj + 2] -= g * dz;
           }
+          const pi = off + 3 * i;
+          forces[pi] += fx;
+          forces[pi + 1] += fy;
+          forces[pi + 2] += fz;
         }
         energies[b] = e;
       }

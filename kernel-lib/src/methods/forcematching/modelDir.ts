@@ -9,7 +9,8 @@
  * | `checkpoint.json`    | training state for `resume` (train.ts), while and after training       |
  * | `refine-runs.npz`    | after `cglab refine`: the CG runs of dihedral refinement (refine.ts), pooled by later rounds |
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { readVersionedJson } from '../../io/versionedJson.js';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LinearMap } from '../../cg/linearMap.js';
 import { writeFileAtomic } from '../../io/atomic.js';
@@ -117,14 +118,7 @@ export function loadModelDir(dir: string): LoadedModel {
   for (const f of [files.model, files.info]) {
     if (!existsSync(f)) throw new Error(`${dir}: no ${f.slice(dir.length + 1)}; expected a model folder written by 'cglab train forcematching'`);
   }
-  let info: ModelInfo;
-  try {
-    info = JSON.parse(readFileSync(files.info, 'utf8')) as ModelInfo;
-  } catch (e) {
-    throw new Error(`${files.info}: not valid JSON (${(e as Error).message})`);
-  }
-  if (info.format !== MODEL_INFO_FORMAT) throw new Error(`${files.info}: format is ${JSON.stringify(info.format)}, expected "${MODEL_INFO_FORMAT}"`);
-  if (!(info.version <= MODEL_INFO_VERSION)) throw new Error(`${files.info}: version ${info.version} is newer than this cglab reads (${MODEL_INFO_VERSION}): update cglab`);
+  const info = readVersionedJson<ModelInfo>(files.info, MODEL_INFO_FORMAT, MODEL_INFO_VERSION, 'cglab train forcematching');
   const model = EnergyModel.load(files.model);
   const beads = info.cgTopology.atoms.length;
   if (model.nBeads !== beads) {

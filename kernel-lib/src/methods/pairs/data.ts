@@ -78,13 +78,12 @@ export function readLiquid(path: string, o: ReadLiquidOptions = {}): LiquidData 
   const fAtoms = traj.forces ? pick(traj.forces) : undefined;
   const frames = frameIdx.length;
   const top = traj.topology;
-  const residues = top ? new Set(top.atoms.map((a) => `${a.chain ?? ''}:${a.resid}:${a.residue}`)).size : na;
+  const groups = top ? BeadGroups.byResidue(top) : undefined;
   let positions = x;
   let forces = fAtoms;
   let beadTop: Topology;
   let masses: Float64Array;
-  if (top && residues < na) {
-    const groups = BeadGroups.byResidue(top);
+  if (top && groups && groups.nBeads < na) {
     positions = groups.positions(x, frames, box);
     forces = fAtoms ? groups.forces(fAtoms, frames) : undefined;
     masses = groups.masses(top.atoms.map((a) => a.mass));

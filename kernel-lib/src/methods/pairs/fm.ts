@@ -82,8 +82,8 @@ export function basesFromData(data: LiquidData, cutoff: number, spacing: number)
   const pairs = typePairs(data.typeNames).map(([a, b]) => {
     const r = rMin.get(`${a}-${b}`) as number;
     if (!Number.isFinite(r)) throw new Error(`${data.source}: no ${a}-${b} pair comes within the cut-off ${cutoff} nm in any frame`);
-    // Whole knot intervals from the cut-off inwards, so that knots fall on the cut-off's grid.
-    const m = Math.floor((cutoff - r) / spacing + 1e-9);
+    // Whole knot intervals from the cut-off inwards (knots on the cut-off's grid), reaching down to the smallest distance.
+    const m = Math.ceil((cutoff - r) / spacing - 1e-9);
     return { a, b, basis: new PairBasis(cutoff - m * spacing, cutoff, spacing) };
   });
   return { set: new PairBasisSet(data.typeNames, pairs), rMin };

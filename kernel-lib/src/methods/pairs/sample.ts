@@ -68,8 +68,9 @@ export async function samplePairs(tables: ReadonlyMap<string, PairTable>, system
     starts, replicas, masses: system.masses, temperature: o.temperature, dt: o.dt ?? PAIR_DT, ps: skip + o.ps,
     saveEveryPs: save, friction: o.friction ?? 1, seed: o.seed, signal: o.signal, onProgress: o.onProgress,
   });
-  const drop = res.time.findIndex((t) => t > skip - 1e-9);
-  if (drop < 0 || res.frames - drop < 1) {
+  // Frames at times ≤ skip (the first is at one save interval) are equilibration.
+  const drop = res.frames ? Math.min(res.frames, Math.round(skip / res.time[0])) : 0;
+  if (res.frames - drop < 1) {
     throw new Error(`CG liquid run: no frames after the ${skip} ps of equilibration${res.interrupted ? ' (interrupted)' : ''}`);
   }
   const kept = res.frames - drop;

@@ -1,0 +1,136 @@
+/**
+ * `cglab fit pairs --data <data set | NPZ with positions, forces, box> --method fm|ibi|rem
+ * [--cutoff 0.9] [--bin 0.01] [--temperature 300] [--iterations N] [--seed S] --out <dir>`:
+ * pair potentials of a CG liquid (methods/pairs), written as a model folder that `cglab
+ * simulate` runs (methods/pairs/modelDir.ts). Also `--top file.pdb` (the atoms' topology: one
+ * bead per residue), `--frames N` (use N frames, strided), and for IBI and REM the CG runs of
+ * each iteration: `--replicas R` (1), `--ps T` (20 ps after `--skip-ps` 2), `--save-every-ps`
+ * (0.2), `--dt` (0.002); `--tolerance` (IBI: RDF rms, 0.02; REM: largest step in kT, 0.005),
+ * `--pressure P` (IBI: bar, switches the pressure ramp on), `--target rdf.csv` (IBI: the RDF to
+ * match); `--regularisation` (FM, 1e-3). Ctrl-C keeps what was computed.
+ */
+import type { PairBasisSet } from '../cg/pairBasisSet.js';
+import type { PairTable } from '../cg/pairTable.js';
+import { readRdfCsv, writeRdfCsv } from '../io/rdfCsv.js';
+import { checkCutoff, readLiquid } from '../methods/pairs/data.js';
+import { forceMatchPairs } from '../methods/pairs/fm.js';
+import { ibiPairs } from '../methods/pairs/ibi.js';
+import { liquidRdf, type IterationRecord, type IterativeOptions } from '../methods/pairs/iterate.js';
+import { PAIRS_FORMAT, PAIRS_VERSION, writeIteration, writeLiquidFrames, writePairModel, type PairsInfo } from '../methods/pairs/modelDir.js';
+import { remPairs } from '../methods/pairs/rem.js';
+import { progressBar } from '../util/progress.js';
+import { optString, parseArgs } from './args.js';
+import { abortOnSigint, numberOption, requiredOption } from './train.js';
+
+const METHODS = ['fm', 'ibi', 'rem'];
+
+export async function fitCommand(argv: string[]): Promise<number> {
+  const [what, ...rest] = argv;
+  if (what !== 'pairs') throw new Error(`cglab fit: expected 'pairs' (cglab fit pairs --data … --method fm|ibi|rem --out <dir>), got '${what ?? ''}'`);
+  const cmd = 'fit pairs';
+  const args = parseArgs(rest, {
+    valued: ['data', 'top', 'method', 'cutoff', 'bin', 'temperature', 'iterations', 'seed', 'out', 'frames', 'replicas', 'ps', 'skip-ps', 'save-every-ps', 'dt', 'tolerance', 'pressure', 'target', 'regularisation'],
+  }, cmd);
+  if (args.positional.length) throw new Error(`cglab ${cmd}: unexpected argument '${args.positional[0]}'`);
+  const path = requiredOption(args, 'data', cmd, '<data set | NPZ with positions, forces and box>');
+  const method = requiredOption(args, 'method', cmd, 'fm|ibi|rem');
+  if (!METHODS.includes(method)) throw new Error(`cglab ${cmd}: --method must be one of ${METHODS.join(', ')}, got '${method}'`);
+  const out = requiredOption(args, 'out', cmd, '<model folder>');
+  const cutoff = numberOption(args, 'cutoff', cmd, 0.9) as number;
+  const bin = numberOption(args, 'bin', cmd, 0.01) as number;
+  if (!(cutoff > 0) || !(bin > 0)) throw new Error(`cglab ${cmd}: --cutoff and --bin must be positive lengths (nm), got ${cutoff} and ${bin}`);
+  const frames = numberOption(args, 'frames', cmd);
+  const data = readLiquid(path, { top: optString(args, 'top'), requireForces: method === 'fm', maxFrames: frames });
+  checkCutoff(data, cutoff, `cglab ${cmd}: --cutoff ${cutoff} nm`);
+  const temperature = numberOption(args, 'temperature', cmd, data.temperature ?? 300) as number;
+  if (!(temperature > 0)) throw new Error(`cglab ${cmd}: --temperature must be positive (K), got ${temperature}`);
+  const seed = numberOption(args, 'seed', cmd, 1) as number;
+  process.stderr.write(`cglab ${cmd}: ${data.frames} frames of ${data.n} beads (${data.typeNames.join(', ')}) from ${path}, box ${Array.from(data.box.subarray(0, 3), (l) => l.toFixed(3)).join(' × ')} nm, ${temperature} K\n`);
+
+  const ac = new AbortController();
+  const uninstall = abortOnSigint(ac, `cglab ${cmd}: interrupted — keeping what was computed`);
+  const t0 = Date.now();
+  const base: Omit<PairsInfo, 'tables' | 'record'> = { format: PAIRS_FORMAT, version: PAIRS_VERSION, method, typeNames: data.typeNames, types: Array.from(data.types), masses: Array.from(data.masses), temperature, cutoff, topology: data.topology, source: path };
+  try {
+    writeLiquidFrames(out, data);
+    const target = liquidRdf(data.positions, data.frames, data.box, data, cutoff, bin);
+    writeRdfCsv(`${out}/rdf-target.csv`, target);
+    if (method === 'fm') {
+      const bar = progressBar('fm frames');
+      const res = forceMatchPairs(data, {
+        cutoff, spacing: bin, regularisation: numberOption(args, 'regularisation', cmd), signal: ac.signal,
+        onProgress: (d, t) => bar.update(d, t),
+      });
+      const seconds = (Date.now() - t0) / 1000;
+      bar.done(`${res.frames} frames in ${seconds.toFixed(1)} s, residual ${res.residual.toFixed(2)} of mean squared force ${res.meanSquaredForce.toFixed(2)} (kJ/mol/nm)²`);
+      const tables = res.basis.tables(res.theta);
+      writePairModel(out, {
+        ...base, record: {
+          frames: res.frames, seconds, residual: res.residual, meanSquaredForce: res.meanSquaredForce, rMinSampled: res.rMinSampled,
+          regularisation: numberOption(args, 'regularisation', cmd, 1e-3), spacing: bin,
+          coefficients: knotTable(res.basis, res.theta, res.thetaError),
+        },
+      }, tables);
+      done(out, tables, res.frames < data.frames);
+      return res.frames < data.frames ? 130 : 0;
+    }
+    const iterative: IterativeOptions = {
+      cutoff, bin, temperature, seed,
+      iterations: numberOption(args, 'iterations', cmd, 10) as number,
+      sampling: {
+        replicas: numberOption(args, 'replicas', cmd, 1), ps: numberOption(args, 'ps', cmd, 20) as number,
+        skipPs: numberOption(args, 'skip-ps', cmd, 2), saveEveryPs: numberOption(args, 'save-every-ps', cmd, 0.2), dt: numberOption(args, 'dt', cmd),
+      },
+      signal: ac.signal,
+    };
+    const bar = progressBar(`${method}`);
+    const iterations: IterationRecord[] = [];
+    iterative.onProgress = (it, d, t) => bar.update(d, t, `iteration ${it}`);
+    iterative.onIteration = (rec, tables) => {
+      iterations.push(rec);
+      writeIteration(out, rec.iteration, tables);
+      const extra = rec.relativeEntropy !== undefined ? `, S_rel ${(rec.relativeEntropy as number).toFixed(2)} k_B${rec.accepted === false ? ' (step rejected, halved)' : ''}` : '';
+      const p = rec.pressureBar !== undefined ? `, pressure ${(rec.pressureBar as number).toFixed(0)} bar` : '';
+      process.stderr.write(`${method} iteration ${rec.iteration}: RDF rms error ${rec.rdfError.toFixed(4)} (${rec.frames} CG frames)${extra}${p}, ${rec.seconds.toFixed(1)} s\n`);
+    };
+    const tolerance = numberOption(args, 'tolerance', cmd);
+    const targetFile = optString(args, 'target');
+    if (method === 'ibi') {
+      const res = await ibiPairs(data, {
+        ...iterative, tolerance, pressure: numberOption(args, 'pressure', cmd),
+        ...(targetFile ? { target: readRdfCsv(targetFile), targetSource: targetFile } : {}),
+      });
+      finishIterative(out, base, res, iterations, t0, { converged: res.converged });
+      done(out, res.tables, ac.signal.aborted);
+    } else {
+      if (targetFile || args.options.has('pressure')) throw new Error(`cglab ${cmd}: --target and --pressure are options of --method ibi`);
+      const res = await remPairs(data, { ...iterative, tolerance });
+      finishIterative(out, base, res, iterations, t0, { converged: res.converged, relativeEntropy: res.relativeEntropy });
+      done(out, res.tables, ac.signal.aborted);
+    }
+    return ac.signal.aborted ? 130 : 0;
+  } finally {
+    uninstall();
+  }
+}
+
+function finishIterative(out: string, base: Omit<PairsInfo, 'tables' | 'record'>, res: { tables: Map<string, PairTable>; iterations: IterationRecord[] }, iterations: IterationRecord[], t0: number, extra: Record<string, unknown>): void {
+  if (!res.iterations.length) throw new Error(`cglab fit pairs: interrupted before the first iteration finished; nothing to save in ${out}`);
+  writePairModel(out, {
+    ...base,
+    record: { seconds: (Date.now() - t0) / 1000, iterations, finalRdfError: iterations[iterations.length - 1].rdfError, ...extra },
+  }, res.tables);
+}
+
+function done(out: string, tables: Map<string, PairTable>, interrupted: boolean): void {
+  process.stderr.write(`cglab fit pairs: wrote ${out}/pairs.json and tables/${[...tables.keys()].map((k) => `${k}.csv`).join(', ')} (+ .lammps)${interrupted ? ' — interrupted, from the work done so far' : ''}\n`);
+}
+
+/** Coefficients per pair at their knots, with block errors, for the record. */
+function knotTable(set: PairBasisSet, theta: Float64Array, error: Float64Array): Record<string, { r0: number; h: number; theta: number[]; error: number[] }> {
+  return Object.fromEntries(set.pairs.map((p, q) => [set.pairName(q), {
+    r0: p.basis.rMin, h: p.basis.h,
+    theta: Array.from(set.slice(theta, q)), error: Array.from(set.slice(error, q), (e) => (Number.isFinite(e) ? e : -1)),
+  }]));
+}
+
