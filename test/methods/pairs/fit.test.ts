@@ -1,9 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { forceMatchPairs } from 'cglab/methods/pairs/fm';
-import { ibiPairs } from 'cglab/methods/pairs/ibi';
+import { ibiPairs, KJ_MOL_NM3_TO_BAR, pressureOf } from 'cglab/methods/pairs/ibi';
+import { kT } from 'cglab/units';
 import { remPairs } from 'cglab/methods/pairs/rem';
 import type { PairTable } from 'cglab/cg/pairTable';
+import { forEachPairBrute } from '../../helpers/periodicPairs.js';
 import { TOY_CUTOFF, TOY_SPACING, toyLiquid, toyTable } from '../../helpers/toyLiquid.js';
 
 // 125 beads in a 2 nm cube (15.6 /nm³), sampled from the known spline: the three fits must find it.
@@ -73,4 +75,23 @@ test('ibi and rem: from the potential of mean force towards the known potential,
   assert.ok(last < first, `REM RDF error ${first} → ${last}`);
   const remErr = potentialRms(rem.tables.get('CG-CG') as PairTable, 0.3, TOY_CUTOFF);
   assert.ok(remErr < 0.5, `REM potential rms error ${remErr} kJ/mol over 0.3–0.7 nm (IBI's: ${pmf})`);
+});
+
+test('pressureOf: the virial pressure of θ equals (N kT + Σ r·F / 3) / V by brute force', () => {
+  // θ: the exact FM fit (equal to θ* to 1e-4 kJ/mol/nm, see above), on the data's own basis.
+  const res = forceMatchPairs(data, { cutoff: TOY_CUTOFF, spacing: TOY_SPACING, regularisation: 1e-10 });
+  const frames = 5;
+  const box: [number, number, number] = [2, 2, 2];
+  const p = pressureOf(res.basis, res.theta, data, { positions: data.positions, frames, box }, 300);
+  let w = 0;
+  const out = [0, 0];
+  for (let f = 0; f < frames; f++) {
+    forEachPairBrute(data.positions, data.n, box, (_i, _j, _d, r) => {
+      if (r >= TOY_CUTOFF) return;
+      toyTable.evaluate(r, out);
+      w += r * out[1];
+    }, undefined, 3 * data.n * f);
+  }
+  const expected = ((data.n * kT(300) + w / frames / 3) / 8) * KJ_MOL_NM3_TO_BAR;
+  assert.ok(Math.abs(p - expected) < 1e-3 * Math.abs(expected) + 0.1, `pressure ${p} bar, brute force ${expected} bar`);
 });
