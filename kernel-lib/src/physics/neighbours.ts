@@ -66,6 +66,7 @@ export class NeighbourList {
   /** How many times the list was built (for tests and tuning). */
   builds = 0;
   private ref: Float64Array;
+  private wrapped: Float64Array;
   private built = false;
 
   /** @throws Error for a bad box, cut-off or skin (see `checkPeriodicCutoff`). */
@@ -79,6 +80,7 @@ export class NeighbourList {
     this.start = new Int32Array(options.n + 1);
     this.list = new Int32Array(Math.max(16, 64 * options.n));
     this.ref = new Float64Array(3 * options.n);
+    this.wrapped = new Float64Array(3 * options.n);
   }
 
   /**
@@ -118,57 +120,78 @@ export class NeighbourList {
     const rl = cutoff + skin;
     const rl2 = rl * rl;
     const [lx, ly, lz] = box;
-    const [ix, iy, iz] = [1 / lx, 1 / ly, 1 / lz];
+    const [hx, hy, hz] = [lx / 2, ly / 2, lz / 2];
+    // Coordinates wrapped into [0, L): the minimum image is then one compare per axis.
+    const w = this.wrapped;
+    for (let i = 0; i < 3 * n; i += 3) {
+      w[i] = ref[i] - lx * Math.floor(ref[i] / lx);
+      w[i + 1] = ref[i + 1] - ly * Math.floor(ref[i + 1] / ly);
+      w[i + 2] = ref[i + 2] - lz * Math.floor(ref[i + 2] / lz);
+    }
     const nc = box.map((l) => Math.max(1, Math.floor(l / rl)));
     // Cells are at least rl wide, so the 27 around a particle's hold all its neighbours; with
     // fewer than three per edge those 27 would repeat cells, so small boxes take every pair.
     const useCells = nc[0] >= 3 && nc[1] >= 3 && nc[2] >= 3;
+    const cells = useCells ? nc[0] * nc[1] * nc[2] : 1;
+    // Particles counting-sorted by cell: the candidates of a cell are one contiguous run.
     const cellOf = new Int32Array(n);
-    const head = new Int32Array(useCells ? nc[0] * nc[1] * nc[2] : 1).fill(-1);
-    const next = new Int32Array(n).fill(-1);
-    if (useCells) {
-      for (let i = 0; i < n; i++) {
-        let c = 0;
-        for (let k = 0; k < 3; k++) {
-          const w = ref[3 * i + k] / box[k];
-          c = c * nc[k] + Math.min(nc[k] - 1, Math.floor((w - Math.floor(w)) * nc[k]));
-        }
-        cellOf[i] = c;
-        next[i] = head[c];
-        head[c] = i;
+    const cellStart = new Int32Array(cells + 1);
+    for (let i = 0; i < n; i++) {
+      let c = 0;
+      if (useCells) {
+        for (let k = 0; k < 3; k++) c = c * nc[k] + Math.min(nc[k] - 1, Math.floor((w[3 * i + k] / box[k]) * nc[k]));
       }
+      cellOf[i] = c;
+      cellStart[c + 1]++;
     }
+    for (let c = 0; c < cells; c++) cellStart[c + 1] += cellStart[c];
+    const sorted = new Int32Array(n);
+    const fill = cellStart.slice(0, cells);
+    for (let i = 0; i < n; i++) sorted[fill[cellOf[i]]++] = i;
+    const around = new Int32Array(27);
     let list = this.list;
     let size = 0;
-    const consider = (i: number, j: number) => {
-      if (j <= i || (molecule && molecule[i] === molecule[j])) return;
-      const dx = minimumImage(ref[3 * i] - ref[3 * j], lx, ix);
-      const dy = minimumImage(ref[3 * i + 1] - ref[3 * j + 1], ly, iy);
-      const dz = minimumImage(ref[3 * i + 2] - ref[3 * j + 2], lz, iz);
-      if (dx * dx + dy * dy + dz * dz >= rl2) return;
-      if (size === list.length) {
-        const grown = new Int32Array(2 * list.length);
-        grown.set(list);
-        list = grown;
-      }
-      list[size++] = j;
-    };
     for (let i = 0; i < n; i++) {
       this.start[i] = size;
-      if (!useCells) {
-        for (let j = i + 1; j < n; j++) consider(i, j);
-        continue;
-      }
-      const c = cellOf[i];
-      const cz = c % nc[2];
-      const cy = Math.floor(c / nc[2]) % nc[1];
-      const cx = Math.floor(c / (nc[1] * nc[2]));
-      for (let ax = -1; ax <= 1; ax++) {
-        for (let ay = -1; ay <= 1; ay++) {
-          for (let az = -1; az <= 1; az++) {
-            const cc = (wrap(cx + ax, nc[0]) * nc[1] + wrap(cy + ay, nc[1])) * nc[2] + wrap(cz + az, nc[2]);
-            for (let j = head[cc]; j >= 0; j = next[j]) consider(i, j);
+      let m = 1;
+      if (useCells) {
+        const c = cellOf[i];
+        const cz = c % nc[2];
+        const cy = Math.floor(c / nc[2]) % nc[1];
+        const cx = Math.floor(c / (nc[1] * nc[2]));
+        m = 0;
+        for (let ax = -1; ax <= 1; ax++) {
+          for (let ay = -1; ay <= 1; ay++) {
+            for (let az = -1; az <= 1; az++) around[m++] = (wrap(cx + ax, nc[0]) * nc[1] + wrap(cy + ay, nc[1])) * nc[2] + wrap(cz + az, nc[2]);
           }
+        }
+      } else {
+        around[0] = 0;
+      }
+      const xi = w[3 * i];
+      const yi = w[3 * i + 1];
+      const zi = w[3 * i + 2];
+      const mi = molecule ? molecule[i] : -1;
+      if (size + n > list.length) {
+        const grown = new Int32Array(Math.max(2 * list.length, size + n));
+        grown.set(list.subarray(0, size));
+        list = grown;
+      }
+      for (let q = 0; q < m; q++) {
+        const cc = around[q];
+        for (let k = cellStart[cc]; k < cellStart[cc + 1]; k++) {
+          const j = sorted[k];
+          if (j <= i || (molecule && molecule[j] === mi)) continue;
+          let dx = xi - w[3 * j];
+          let dy = yi - w[3 * j + 1];
+          let dz = zi - w[3 * j + 2];
+          if (dx > hx) dx -= lx;
+          else if (dx < -hx) dx += lx;
+          if (dy > hy) dy -= ly;
+          else if (dy < -hy) dy += ly;
+          if (dz > hz) dz -= lz;
+          else if (dz < -hz) dz += lz;
+          if (dx * dx + dy * dy + dz * dz < rl2) list[size++] = j;
         }
       }
     }
