@@ -54,3 +54,4 @@ export * from './datasets/referenceData.js';
 export * from './analysis/tica.js';
 export * from './analysis/mbar.js';
 export { makeTrajectory, type Trajectory } from './io/trajectory.js';
+export * from './datasets/splineLiquid.js';

@@ -9,7 +9,7 @@ import { readDataset } from 'cglab/io/dataset';
 import { npyArray } from 'cglab/io/npy';
 import { readNpz, writeNpz } from 'cglab/io/npz';
 import { readLammpsTable, readPairTableCsv } from 'cglab/io/pairTableFiles';
-import { toyLiquid, TOY_CUTOFF } from '../helpers/toyLiquid.js';
+import { SPLINE_LIQUID_CUTOFF as TOY_CUTOFF, splineLiquid } from 'cglab/datasets/splineLiquid';
 
 const bin = fileURLToPath(new URL('../../../node_modules/.bin/cglab', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'cglab-cli-fit-'));
@@ -18,7 +18,7 @@ const cglab = (args: string[]) => spawnSync(bin, args, { encoding: 'utf8' });
 const at = (name: string) => join(dir, name);
 
 // A plain NumPy NPZ as a user brings it: positions, forces and box edges [frames, 3], no topology.
-const data = await toyLiquid(125, 2.0, 20);
+const data = await splineLiquid({ n: 125, edge: 2.0, frames: 20 });
 const npz = at('liquid.npz');
 writeNpz(npz, {
   positions: npyArray(Float32Array.from(data.positions), [data.frames, data.n, 3]),

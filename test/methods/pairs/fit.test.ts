@@ -6,10 +6,12 @@ import { kT } from 'cglab/units';
 import { remPairs } from 'cglab/methods/pairs/rem';
 import type { PairTable } from 'cglab/cg/pairTable';
 import { forEachPairBrute } from '../../helpers/periodicPairs.js';
-import { TOY_CUTOFF, TOY_SPACING, toyLiquid, toyTable } from '../../helpers/toyLiquid.js';
+import { SPLINE_LIQUID_CUTOFF as TOY_CUTOFF, SPLINE_LIQUID_SPACING as TOY_SPACING, splineLiquid, splineLiquidPotential } from 'cglab/datasets/splineLiquid';
+
+const toyTable = splineLiquidPotential().table;
 
 // 125 beads in a 2 nm cube (15.6 /nm³), sampled from the known spline: the three fits must find it.
-const data = await toyLiquid(125, 2.0, 60);
+const data = await splineLiquid({ n: 125, edge: 2.0, frames: 60 });
 
 /** Largest |F − F*| (kJ/mol/nm) over [from, to) nm, every 0.002 nm. */
 function forceError(t: PairTable, from: number, to: number): number {
