@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,4 +89,20 @@ test('fit pairs: bad input names the file and what is wrong', () => {
   const zero = cglab(['fit', 'pairs', '--data', npz, '--method', 'ibi', '--cutoff', String(TOY_CUTOFF), '--bin', '0.02', '--target', target, '--out', at('bad3')]);
   assert.notEqual(zero.status, 0);
   assert.match(zero.stderr, /target\.csv: column 'CG-CG' is 0 at r = 0\.2900 nm, where the data have pairs/);
+});
+
+test('fit pairs --method rem: Ctrl-C after an iteration keeps the model of the iterations done (exit 130)', async () => {
+  const out = at('rem-int');
+  const child = spawn(bin, ['fit', 'pairs', '--data', npz, '--method', 'rem', '--cutoff', String(TOY_CUTOFF), '--bin', '0.02', '--temperature', '300', '--iterations', '50', '--ps', '1', '--skip-ps', '0.2', '--out', out]);
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  // The first iteration's table appears once it is done.
+  while (!existsSync(join(out, 'iterations', '0', 'CG-CG.csv'))) await new Promise((r) => setTimeout(r, 100));
+  child.kill('SIGINT');
+  const code = await new Promise((r) => child.on('exit', r));
+  assert.equal(code, 130, stderr);
+  assert.match(stderr, /interrupted — keeping what was computed/);
+  const info = JSON.parse(readFileSync(join(out, 'pairs.json'), 'utf8'));
+  assert.ok(info.record.iterations.length >= 1 && info.record.iterations.length < 50, `${info.record.iterations.length} iterations`);
+  assert.ok(existsSync(join(out, 'tables', 'CG-CG.csv')));
 });
