@@ -112,6 +112,7 @@ async function simulateLiquid(args: ParsedArgs, dir: string, out: string, replic
     const res = await samplePairs(m.tables, system, starts, box, {
       replicas, ps, skipPs: 0, saveEveryPs, dt, friction, temperature, seed, signal: ac.signal, onProgress: (d, t) => bar.update(d, t),
     });
+    if (res.frames === 0) throw new Error('cglab simulate: interrupted before the first frame was saved; nothing written');
     const beads = system.types.length;
     const perReplica = res.frames / replicas;
     bar.done(`${perReplica} frames per replica${res.interrupted ? ', interrupted' : ''}`);

@@ -8,6 +8,7 @@
  */
 import { BeadGroups } from '../../cg/beadGroups.js';
 import { readDataset } from '../../io/dataset.js';
+import type { Trajectory } from '../../io/trajectory.js';
 import { checkPeriodicCutoff } from '../../physics/neighbours.js';
 import { makeTopology, type Topology } from '../../topology/topology.js';
 
@@ -52,7 +53,18 @@ export interface ReadLiquidOptions {
  *   or Inf in any array (from the data set reader), or missing forces when required.
  */
 export function readLiquid(path: string, o: ReadLiquidOptions = {}): LiquidData {
-  const traj = readDataset(path, { top: o.top, requireTopology: false });
+  return liquidFromTrajectory(readDataset(path, { top: o.top, requireTopology: false }), path, o);
+}
+
+/**
+ * Maps frames in memory (e.g. `referenceData`'s) as {@link readLiquid} maps a file's;
+ * `path` names them in errors.
+ */
+export function liquidFromTrajectory(traj: Trajectory, path: string, o: Omit<ReadLiquidOptions, 'top'> = {}): LiquidData {
+  for (const [field, arr] of [['positions', traj.positions], ['forces', traj.forces], ['box', traj.box]] as const) {
+    const bad = arr ? arr.findIndex((v) => !Number.isFinite(v)) : -1;
+    if (bad >= 0) throw new Error(`${path}: ${field} has a non-finite value (${arr?.[bad]}) at flat index ${bad}`);
+  }
   if (!traj.box) throw new Error(`${path}: no box: a periodic liquid needs 'box' ([frames, 3] edge lengths or [frames, 3, 3] box vectors, nm)`);
   if (o.requireForces && !traj.forces) throw new Error(`${path}: no forces: force matching needs 'forces' [frames, atoms, 3] (kJ/mol/nm) beside positions`);
   const stride = o.maxFrames && o.maxFrames < traj.nFrames ? traj.nFrames / o.maxFrames : 1;

@@ -9,7 +9,9 @@
  * coefficient moves by more than `maxStep` kT. The change of S_rel between iterations is
  * measured by integrating the gradient along the step (trapezoid rule, exact for a quadratic
  * S): ΔS ≈ ½(∇S_k + ∇S_{k+1})·(θ_{k+1} − θ_k). A step that raised S_rel is halved from the
- * previous point (and the trust radius with it), so the accepted sequence decreases.
+ * previous point (and the trust radius with it; an accepted step doubles it again, up to
+ * `maxStep`), so the accepted sequence decreases. Converged when the full Newton step is
+ * below `tolerance`.
  */
 import type { PairBasisSet } from '../../cg/pairBasisSet.js';
 import type { PairTable } from '../../cg/pairTable.js';
@@ -84,7 +86,8 @@ export async function remPairs(data: LiquidData, o: RemOptions): Promise<RemResu
   const ref = statistics(set, data.positions, data.frames, (f) => data.box.subarray(3 * f, 3 * f + 3), data, false).mean;
   const from = o.errorFrom ?? RDF_ERROR_FROM;
   const damping = o.damping ?? 0.05;
-  let radius = (o.maxStep ?? 0.5) * kt;
+  const maxRadius = (o.maxStep ?? 0.5) * kt;
+  let radius = maxRadius;
   const tolerance = (o.tolerance ?? 0.005) * kt;
   const iterations: IterationRecord[] = [];
   const relativeEntropy: number[] = [];
@@ -121,6 +124,8 @@ export async function remPairs(data: LiquidData, o: RemOptions): Promise<RemResu
       continue;
     }
     tables = run.tables;
+    // An accepted step earns back trust lost to rejections.
+    if (prev) radius = Math.min(maxRadius, 2 * radius);
     prev = { theta: Float64Array.from(theta), grad, s };
     relativeEntropy.push(s);
     // Damped Newton step on β²·Cov.
@@ -136,7 +141,8 @@ export async function remPairs(data: LiquidData, o: RemOptions): Promise<RemResu
     record.seconds = (Date.now() - t0) / 1000;
     iterations.push(record);
     o.onIteration?.(record, tables);
-    if (largest * shrink < tolerance) {
+    // Converged when the full Newton step is small, not the trust-limited one.
+    if (largest < tolerance) {
       converged = true;
       break;
     }

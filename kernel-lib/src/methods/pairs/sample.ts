@@ -56,8 +56,9 @@ export interface PairSamples {
 }
 
 /**
- * Runs the liquid of `tables` from `starts` [k, n, 3] (nm) in `box` (edges, nm).
- * @throws Error when fewer frames than one per replica remain after equilibration.
+ * Runs the liquid of `tables` from `starts` [k, n, 3] (nm) in `box` (edges, nm). An interrupted
+ * run returns the frames it has after equilibration, possibly none.
+ * @throws Error when a complete run leaves no frame after equilibration.
  */
 export async function samplePairs(tables: ReadonlyMap<string, PairTable>, system: PairSystem, starts: Float32Array | Float64Array, box: [number, number, number], o: PairSamplingOptions): Promise<PairSamples> {
   const potential = pairPotential({ box, types: system.types, typeNames: system.typeNames, tables, molecule: system.molecule });
@@ -70,11 +71,11 @@ export async function samplePairs(tables: ReadonlyMap<string, PairTable>, system
   });
   // Frames at times ≤ skip (the first is at one save interval) are equilibration.
   const drop = res.frames ? Math.min(res.frames, Math.round(skip / res.time[0])) : 0;
-  if (res.frames - drop < 1) {
-    throw new Error(`CG liquid run: no frames after the ${skip} ps of equilibration${res.interrupted ? ' (interrupted)' : ''}`);
+  if (res.frames - drop < 1 && !res.interrupted) {
+    throw new Error(`CG liquid run: no frames after the ${skip} ps of equilibration`);
   }
   const kept = res.frames - drop;
-  const positions = replicaFrames(res, drop);
+  const positions = kept > 0 ? replicaFrames(res, drop) : new Float32Array(0);
   const energies = new Float64Array(replicas * kept);
   for (let r = 0; r < replicas; r++) energies.set(res.energies.subarray(r * res.frames + drop, (r + 1) * res.frames), r * kept);
   return { positions, frames: replicas * kept, box, energies, interrupted: res.interrupted };
