@@ -7,8 +7,9 @@
  * Regularisation: λ·|Dθ|² with D the second differences of each pair's coefficients (a
  * smoothness penalty that leaves linear trends free), λ = `regularisation` × the mean diagonal
  * of AᵀA. It fixes the coefficients the data barely see — near rMin, where few pairs come that
- * close — without biasing the well-sampled range: the default 1e-3 moves the solution there by
- * less than the block error (measured on SPC/E, see the closing notes of the liquids issue).
+ * close — without biasing the well-sampled range: on 100 frames of SPC/E water (2180 beads,
+ * knots every 0.01 nm) the coefficients at 1e-3 and 1e-5 differ by at most 0.88 block errors
+ * above 0.26 nm (median 0.04); at 1e-2 by up to 5.3.
  * Below rMin (the smallest sampled distance, rounded down to the knot grid) the table continues
  * as a repulsive wall (cg/pairTable.ts).
  */
