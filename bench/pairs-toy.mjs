@@ -4,17 +4,17 @@
 // beads in a 3 nm cube at 300 K. FM from forces with Gaussian noise (σ = 30 kJ/mol/nm per
 // component, like mapped atomistic forces) and REM from the potential of mean force must both
 // recover θ* within their statistical errors, on the knots the data sample (0.30–0.70 nm).
-// FM's error: the spread of 5 blocks of frames. REM's: the spread of 4 independent fits (seeds),
-// each a run of REM iterations; its last iterate is compared.
-// Sizes (env): TOY_FRAMES 200, REM_ITER 8, REM_PS 20, REM_FITS 4.
+// Statistical errors: the spread over TOY_FITS independent data sets (seeds), each fitted by
+// FM and by REM (its last accepted iterate); the tables show the mean over data sets minus θ*.
+// Sizes (env): TOY_FITS 4, TOY_FRAMES 200, REM_ITER 12, REM_PS 20.
 import { splineLiquid, splineLiquidPotential, SPLINE_LIQUID_CUTOFF, SPLINE_LIQUID_SPACING } from '../kernel-lib/dist/datasets/splineLiquid.js';
 import { forceMatchPairs } from '../kernel-lib/dist/methods/pairs/fm.js';
 import { remPairs } from '../kernel-lib/dist/methods/pairs/rem.js';
 
 const FRAMES = Number(process.env.TOY_FRAMES ?? 200);
-const REM_ITER = Number(process.env.REM_ITER ?? 8);
+const REM_ITER = Number(process.env.REM_ITER ?? 12);
 const REM_PS = Number(process.env.REM_PS ?? 20);
-const REM_FITS = Number(process.env.REM_FITS ?? 4);
+const FITS = Number(process.env.TOY_FITS ?? 4);
 const truth = splineLiquidPotential();
 const FROM = 0.3;
 
@@ -30,41 +30,29 @@ function atKnots(table) {
 }
 const ref = atKnots(truth.table);
 const t0 = performance.now();
-const data = await splineLiquid({ n: 343, edge: 3, frames: FRAMES, forceNoise: 30, seed: 11 });
-console.log(`data: ${data.frames} frames of ${data.n} beads, 3 nm cube, 300 K, force noise σ 30 kJ/mol/nm (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-
-// FM, and its block error propagated to U at the knots by the block fits themselves.
-const fmBlocks = [];
-const blocks = 5;
-const per = Math.floor(data.frames / blocks);
-for (let b = 0; b < blocks; b++) {
-  const sub = { ...data, frames: per, positions: data.positions.subarray(3 * data.n * per * b, 3 * data.n * per * (b + 1)), forces: data.forces.subarray(3 * data.n * per * b, 3 * data.n * per * (b + 1)), box: data.box.subarray(3 * per * b, 3 * per * (b + 1)) };
-  const res = forceMatchPairs(sub, { cutoff: SPLINE_LIQUID_CUTOFF, spacing: SPLINE_LIQUID_SPACING });
-  fmBlocks.push(atKnots(res.basis.tables(res.theta).get('CG-CG')));
-}
-const all = forceMatchPairs(data, { cutoff: SPLINE_LIQUID_CUTOFF, spacing: SPLINE_LIQUID_SPACING });
-const fm = atKnots(all.basis.tables(all.theta).get('CG-CG'));
-
-// REM: independent fits; the potential is defined up to nothing (U = 0 at the cut-off), so U itself is compared.
+const fmFits = [];
 const remFits = [];
-for (let s = 0; s < REM_FITS; s++) {
+for (let s = 0; s < FITS; s++) {
   const t = performance.now();
+  const data = await splineLiquid({ n: 343, edge: 3, frames: FRAMES, forceNoise: 30, seed: 11 + s });
+  const fm = forceMatchPairs(data, { cutoff: SPLINE_LIQUID_CUTOFF, spacing: SPLINE_LIQUID_SPACING });
+  fmFits.push(atKnots(fm.basis.tables(fm.theta).get('CG-CG')));
   const res = await remPairs(data, { cutoff: SPLINE_LIQUID_CUTOFF, bin: SPLINE_LIQUID_SPACING, temperature: 300, iterations: REM_ITER, seed: 100 + s, sampling: { ps: REM_PS, skipPs: 1, saveEveryPs: 0.1 } });
   remFits.push(atKnots(res.tables.get('CG-CG')));
   const sr = res.relativeEntropy.map((v) => v.toFixed(1)).join(', ');
-  console.log(`rem fit ${s}: ${res.iterations.length} iterations (${res.iterations.filter((i) => i.accepted === false).length} rejected), RDF rms ${res.iterations[0].rdfError.toFixed(4)} → ${res.iterations.at(-1).rdfError.toFixed(4)}, S_rel [${sr}] k_B, ${((performance.now() - t) / 1000).toFixed(0)} s`);
+  console.log(`data set ${s}: ${data.frames} frames of ${data.n} beads; fm residual ${(fm.residual / fm.meanSquaredForce).toFixed(3)} of the mean squared force; rem ${res.iterations.length} iterations (${res.iterations.filter((i) => i.accepted === false).length} rejected), RDF rms ${res.iterations[0].rdfError.toFixed(4)} → ${res.iterations.at(-1).rdfError.toFixed(4)}, S_rel [${sr}] k_B; ${((performance.now() - t) / 1000).toFixed(0)} s`);
 }
 
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const sem = (xs) => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1) / xs.length);
-console.log('\n   r nm |   U* kJ/mol |  FM U − U* (block s.e.) |  REM U − U* (fit s.e.) |   F* kJ/mol/nm |  FM F − F* (s.e.) | REM F − F* (s.e.)');
+console.log('\n   r nm |   U* kJ/mol |    FM U − U* (s.e.)     |  REM U − U* (s.e.)     |   F* kJ/mol/nm |  FM F − F* (s.e.) | REM F − F* (s.e.)');
 let fmOut = 0;
 let remOut = 0;
 ref.forEach((k, i) => {
-  const fmU = fm[i].u - k.u;
-  const fmUe = sem(fmBlocks.map((b) => b[i].u));
-  const fmF = fm[i].f - k.f;
-  const fmFe = sem(fmBlocks.map((b) => b[i].f));
+  const fmU = mean(fmFits.map((b) => b[i].u)) - k.u;
+  const fmUe = sem(fmFits.map((b) => b[i].u));
+  const fmF = mean(fmFits.map((b) => b[i].f)) - k.f;
+  const fmFe = sem(fmFits.map((b) => b[i].f));
   const remU = mean(remFits.map((b) => b[i].u)) - k.u;
   const remUe = sem(remFits.map((b) => b[i].u));
   const remF = mean(remFits.map((b) => b[i].f)) - k.f;
