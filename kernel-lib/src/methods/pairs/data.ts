@@ -109,6 +109,8 @@ export function liquidFromTrajectory(traj: Trajectory, path: string, o: Omit<Rea
     beadTop = top ?? makeTopology(Array.from({ length: na }, (_, i) => ({ name: 'CG', element: '', mass: 1, residue: 'CG', resid: i + 1 })));
   }
   const typeNames = [...new Set(beadTop.atoms.map((a) => a.residue))];
+  const dashed = typeNames.find((t) => t.includes('-') || t === '');
+  if (dashed !== undefined) throw new Error(`${path}: bead type '${dashed}' (a residue name) is empty or contains '-', which separates the types of a pair in table names ('A-B'); rename the residue`);
   const types = Int32Array.from(beadTop.atoms, (a) => typeNames.indexOf(a.residue));
   checkFills(path, positions, frames, beadTop.atoms.length, box);
   const t = traj.provenance?.temperature_K;
