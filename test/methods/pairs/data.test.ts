@@ -7,7 +7,7 @@ import { writeDataset } from 'cglab/io/dataset';
 import { npyArray } from 'cglab/io/npy';
 import { writeNpz } from 'cglab/io/npz';
 import { makeTrajectory } from 'cglab/io/trajectory';
-import { checkCutoff, readLiquid } from 'cglab/methods/pairs/data';
+import { checkCutoff, liquidFromTrajectory, readLiquid } from 'cglab/methods/pairs/data';
 import { Random } from 'cglab/md/random';
 import { makeTopology, type Atom } from 'cglab/topology/topology';
 
@@ -152,4 +152,20 @@ test('checkCutoff: a cut-off over half of some frame’s box names the file and 
   assert.doesNotThrow(() => checkCutoff(data, 1.0, 'fit'));
   // Frame 0's x edge is 2.0 nm, frames 1 and 2 are 1 % and 2 % larger.
   assert.throws(() => checkCutoff(data, 1.005, 'fit'), (e: Error) => e.message.startsWith(`fit (${path}, box of frame 0): cutoff 1.005 nm must be positive and at most half the shortest box edge (1 nm)`));
+});
+
+test('liquidFromTrajectory: frames in memory map as a file does; a non-finite value or a dashed type name is an error', () => {
+  const [frames, n] = [2, 30];
+  const a = plainFrames(frames, n, 9);
+  const box = new Float32Array(9 * frames);
+  for (let f = 0; f < frames; f++) for (let d = 0; d < 3; d++) box[9 * f + 4 * d] = a.box[3 * f + d];
+  const top = (residue: string) => makeTopology(Array.from({ length: n }, (_, i) => ({ name: 'X', element: '', mass: 2, residue, resid: i + 1 })));
+  const traj = makeTrajectory({ topology: top('AR'), nFrames: frames, nAtoms: n, positions: a.positions, forces: a.forces, box });
+  const data = liquidFromTrajectory(traj, 'in memory', { requireForces: true });
+  assert.deepEqual(data.typeNames, ['AR']);
+  assert.equal(data.positions[7], a.positions[7]);
+  const bad = Float32Array.from(a.forces);
+  bad[40] = NaN;
+  assert.throws(() => liquidFromTrajectory({ ...traj, forces: bad }, 'in memory'), /in memory: forces has a non-finite value \(NaN\) at flat index 40/);
+  assert.throws(() => liquidFromTrajectory({ ...traj, topology: top('A-B') }, 'in memory'), /bead type 'A-B' \(a residue name\) is empty or contains '-'/);
 });
