@@ -3,16 +3,20 @@
  * [--cutoff 0.9] [--bin 0.01] [--temperature 300] [--iterations N] [--seed S] --out <dir>`:
  * pair potentials of a CG liquid (methods/pairs), written as a model folder that `cglab
  * simulate` runs (methods/pairs/modelDir.ts). Also `--top file.pdb` (the atoms' topology: one
- * bead per residue), `--frames N` (use N frames, strided), and for IBI and REM the CG runs of
+ * bead per residue), `--beads spec.json` (several beads per molecule, methods/pairs/data.ts
+ * BeadSpec; harmonic bonds of consecutive beads, fitted with the pairs by fm, by Boltzmann
+ * inversion and held fixed by ibi and rem), `--frames N` (use N frames, strided), and for IBI and REM the CG runs of
  * each iteration: `--replicas R` (1), `--ps T` (20 ps after `--skip-ps` 2), `--save-every-ps`
  * (0.2), `--dt` (0.002); `--tolerance` (IBI: RDF rms, 0.02; REM: largest step in kT, 0.005),
  * `--pressure P` (IBI: bar, switches the pressure ramp on), `--target rdf.csv` (IBI: the RDF to
  * match); `--regularisation` (FM, 1e-3). Ctrl-C keeps what was computed.
  */
+import { readFileSync } from 'node:fs';
 import type { PairBasisSet } from '../cg/pairBasisSet.js';
 import type { PairTable } from '../cg/pairTable.js';
 import { readRdfCsv, writeRdfCsv } from '../io/rdfCsv.js';
-import { checkCutoff, readLiquid } from '../methods/pairs/data.js';
+import { fitBonds } from '../methods/pairs/bonds.js';
+import { checkCutoff, readLiquid, type BeadSpec } from '../methods/pairs/data.js';
 import { forceMatchPairs } from '../methods/pairs/fm.js';
 import { ibiPairs } from '../methods/pairs/ibi.js';
 import { liquidRdf, type IterationRecord, type IterativeOptions } from '../methods/pairs/iterate.js';
@@ -29,7 +33,7 @@ export async function fitCommand(argv: string[]): Promise<number> {
   if (what !== 'pairs') throw new Error(`cglab fit: expected 'pairs' (cglab fit pairs --data … --method fm|ibi|rem --out <dir>), got '${what ?? ''}'`);
   const cmd = 'fit pairs';
   const args = parseArgs(rest, {
-    valued: ['data', 'top', 'method', 'cutoff', 'bin', 'temperature', 'iterations', 'seed', 'out', 'frames', 'replicas', 'ps', 'skip-ps', 'save-every-ps', 'dt', 'tolerance', 'pressure', 'target', 'regularisation'],
+    valued: ['data', 'top', 'beads', 'method', 'cutoff', 'bin', 'temperature', 'iterations', 'seed', 'out', 'frames', 'replicas', 'ps', 'skip-ps', 'save-every-ps', 'dt', 'tolerance', 'pressure', 'target', 'regularisation'],
   }, cmd);
   if (args.positional.length) throw new Error(`cglab ${cmd}: unexpected argument '${args.positional[0]}'`);
   const path = requiredOption(args, 'data', cmd, '<data set | NPZ with positions, forces and box>');
@@ -40,17 +44,26 @@ export async function fitCommand(argv: string[]): Promise<number> {
   const bin = numberOption(args, 'bin', cmd, 0.01) as number;
   if (!(cutoff > 0) || !(bin > 0)) throw new Error(`cglab ${cmd}: --cutoff and --bin must be positive lengths (nm), got ${cutoff} and ${bin}`);
   const frames = numberOption(args, 'frames', cmd);
-  const data = readLiquid(path, { top: optString(args, 'top'), requireForces: method === 'fm', maxFrames: frames });
+  const beadsFile = optString(args, 'beads');
+  const data = readLiquid(path, { top: optString(args, 'top'), requireForces: method === 'fm', maxFrames: frames, ...(beadsFile ? { beads: readBeadSpec(beadsFile), beadsSource: beadsFile } : {}) });
   checkCutoff(data, cutoff, `cglab ${cmd}: --cutoff ${cutoff} nm`);
   const temperature = numberOption(args, 'temperature', cmd, data.temperature ?? 300) as number;
   if (!(temperature > 0)) throw new Error(`cglab ${cmd}: --temperature must be positive (K), got ${temperature}`);
+  if (data.bondPairs && method !== 'fm') {
+    // IBI and REM fit the pairs only: the bonds by Boltzmann inversion, held fixed (fm fits them with the pairs).
+    const fit = fitBonds(data, temperature);
+    data.bonds = fit.bonds;
+    for (const t of fit.types) process.stderr.write(`cglab ${cmd}: bond ${t.name} (${t.count} lengths): r0 ${t.r0.toFixed(4)} nm, k ${t.k.toFixed(0)} kJ/mol/nm² by Boltzmann inversion, held fixed\n`);
+  }
   const seed = numberOption(args, 'seed', cmd, 1) as number;
   process.stderr.write(`cglab ${cmd}: ${data.frames} frames of ${data.n} beads (${data.typeNames.join(', ')}) from ${path}, box ${Array.from(data.box.subarray(0, 3), (l) => l.toFixed(3)).join(' × ')} nm, ${temperature} K\n`);
 
   const ac = new AbortController();
   const uninstall = abortOnSigint(ac, `cglab ${cmd}: interrupted — keeping what was computed`);
   const t0 = Date.now();
-  const base: Omit<PairsInfo, 'tables' | 'record'> = { format: PAIRS_FORMAT, version: PAIRS_VERSION, method, typeNames: data.typeNames, types: Array.from(data.types), masses: Array.from(data.masses), temperature, cutoff, topology: data.topology, source: path };
+  const base: Omit<PairsInfo, 'tables' | 'record'> = { format: PAIRS_FORMAT, version: PAIRS_VERSION, method, typeNames: data.typeNames, types: Array.from(data.types), masses: Array.from(data.masses), temperature, cutoff, topology: data.topology, source: path,
+    ...(data.molecule && data.bonds ? { molecule: Array.from(data.molecule), bonds: data.bonds } : data.molecule ? { molecule: Array.from(data.molecule) } : {}),
+  };
   try {
     writeLiquidFrames(out, data);
     const target = liquidRdf(data.positions, data.frames, data.box, data, cutoff, bin);
@@ -64,8 +77,9 @@ export async function fitCommand(argv: string[]): Promise<number> {
       const seconds = (Date.now() - t0) / 1000;
       bar.done(`${res.frames} frames in ${seconds.toFixed(1)} s, residual ${res.residual.toFixed(2)} of mean squared force ${res.meanSquaredForce.toFixed(2)} (kJ/mol/nm)²`);
       const tables = res.basis.tables(res.theta);
+      for (const t of res.bonds?.types ?? []) process.stderr.write(`cglab ${cmd}: bond ${t.name} fitted with the pairs: r0 ${t.r0.toFixed(4)} nm, k ${t.k.toFixed(0)} kJ/mol/nm²\n`);
       writePairModel(out, {
-        ...base, record: {
+        ...base, ...(res.bonds ? { bonds: res.bonds.bonds } : {}), record: {
           frames: res.frames, seconds, residual: res.residual, meanSquaredForce: res.meanSquaredForce, rMinSampled: res.rMinSampled,
           regularisation: numberOption(args, 'regularisation', cmd, 1e-3), spacing: bin,
           coefficients: knotTable(res.basis, res.theta, res.thetaError),
@@ -134,3 +148,17 @@ function knotTable(set: PairBasisSet, theta: Float64Array, error: Float64Array):
   }]));
 }
 
+
+/** A --beads file: JSON {residue: [{name, atoms: [atom names]}, …]}. */
+function readBeadSpec(file: string): BeadSpec {
+  let spec: unknown;
+  try {
+    spec = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`${file}: not a readable JSON bead spec (${(e as Error).message})`);
+  }
+  const ok = spec && typeof spec === 'object' && !Array.isArray(spec) && Object.values(spec).every((beads) =>
+    Array.isArray(beads) && beads.length > 0 && beads.every((b) => b && typeof b.name === 'string' && b.name && !b.name.includes('-') && Array.isArray(b.atoms) && b.atoms.length > 0 && b.atoms.every((a: unknown) => typeof a === 'string')));
+  if (!ok) throw new Error(`${file}: expected {"<residue>": [{"name": "<bead type, no '-'>", "atoms": ["<atom name>", …]}, …]}`);
+  return spec as BeadSpec;
+}

@@ -108,7 +108,10 @@ async function simulateLiquid(args: ParsedArgs, dir: string, out: string, replic
   const uninstall = abortOnSigint(ac, 'cglab simulate: interrupted — writing the frames computed so far');
   const bar = progressBar(`simulate liquid ${replicas}×${ps} ps`);
   try {
-    const system = { types: Int32Array.from(m.info.types), typeNames: m.info.typeNames, masses: Float64Array.from(m.info.masses) };
+    const system = {
+      types: Int32Array.from(m.info.types), typeNames: m.info.typeNames, masses: Float64Array.from(m.info.masses),
+      ...(m.info.molecule && m.info.bonds ? { molecule: Int32Array.from(m.info.molecule), bonds: m.info.bonds } : {}),
+    };
     const res = await samplePairs(m.tables, system, starts, box, {
       replicas, ps, skipPs: 0, saveEveryPs, dt, friction, temperature, seed, signal: ac.signal, onProgress: (d, t) => bar.update(d, t),
     });

@@ -47,10 +47,14 @@ export class HarmonicBonds {
   private readonly r0: Float64Array;
   private readonly k: Float64Array;
 
-  constructor(bonds: readonly HarmonicBondParameters[]) {
+  /** Edges of a periodic orthorhombic box, nm: bond vectors are then minimum images. */
+  private readonly box?: readonly [number, number, number];
+
+  constructor(bonds: readonly HarmonicBondParameters[], box?: readonly [number, number, number]) {
     this.at = Int32Array.from(bonds.flatMap((b) => b.atoms.map((a) => 3 * a)));
     this.r0 = Float64Array.from(bonds, (b) => b.length);
     this.k = Float64Array.from(bonds, (b) => b.k);
+    this.box = box;
   }
 
   /**
@@ -58,14 +62,19 @@ export class HarmonicBonds {
    * (kJ/mol/nm) into `f` at the same offset.
    */
   accumulate(x: Float64Array, o: number, f: Float64Array): number {
-    const { at, r0, k } = this;
+    const { at, r0, k, box } = this;
     let e = 0;
     for (let b = 0; b < r0.length; b++) {
       const i = o + at[2 * b];
       const j = o + at[2 * b + 1];
-      const dx = x[j] - x[i];
-      const dy = x[j + 1] - x[i + 1];
-      const dz = x[j + 2] - x[i + 2];
+      let dx = x[j] - x[i];
+      let dy = x[j + 1] - x[i + 1];
+      let dz = x[j + 2] - x[i + 2];
+      if (box) {
+        dx -= box[0] * Math.round(dx / box[0]);
+        dy -= box[1] * Math.round(dy / box[1]);
+        dz -= box[2] * Math.round(dz / box[2]);
+      }
       const r = Math.sqrt(dx * dx + dy * dy + dz * dz);
       const dr = r - r0[b];
       e += 0.5 * k[b] * dr * dr;

@@ -4,6 +4,7 @@
  * Pairs within one molecule (when molecules are given) are left to the molecule's own terms.
  */
 import type { PairTable } from '../cg/pairTable.js';
+import type { HarmonicBonds } from './bonded.js';
 import { checkPeriodicCutoff, NeighbourList } from './neighbours.js';
 import type { Potential } from './potential.js';
 
@@ -24,7 +25,10 @@ export interface PairPotentialOptions {
   molecule?: Int32Array;
   /** Verlet skin, nm. Default 0.1. */
   skin?: number;
+  /** Bonds within molecules (built with the box, for minimum images). */
+  bonds?: HarmonicBonds;
 }
+
 
 /** A CG pair potential; `cutoff` is the largest table's, nm. */
 export interface PairPotential extends Potential {
@@ -39,7 +43,7 @@ export function tableOf(tables: ReadonlyMap<string, PairTable>, a: string, b: st
 
 /** A pair potential over `options.types.length` beads; coordinates [batch, n, 3] in nm. */
 export function pairPotential(options: PairPotentialOptions): PairPotential {
-  const { box, types, typeNames, tables, molecule } = options;
+  const { box, types, typeNames, tables, molecule, bonds } = options;
   const n = types.length;
   const nt = typeNames.length;
   for (const key of tables.keys()) {
@@ -155,8 +159,10 @@ export function pairPotential(options: PairPotentialOptions): PairPotential {
           forces[pi + 1] += fy;
           forces[pi + 2] += fz;
         }
+        if (bonds) e += bonds.accumulate(x, off, forces);
         energies[b] = e;
       }
     },
   };
 }
+

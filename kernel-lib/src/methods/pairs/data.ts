@@ -9,6 +9,7 @@
 import { BeadGroups } from '../../cg/beadGroups.js';
 import { readDataset } from '../../io/dataset.js';
 import type { Trajectory } from '../../io/trajectory.js';
+import type { HarmonicBondParameters } from '../../physics/bonded.js';
 import { checkPeriodicCutoff } from '../../physics/neighbours.js';
 import { makeTopology, type Topology } from '../../topology/topology.js';
 
@@ -34,7 +35,21 @@ export interface LiquidData {
   topology: Topology;
   /** Temperature in the file's provenance, K, when it states one. */
   temperature?: number;
+  /** [n] molecule index of each bead, when molecules have several beads: pairs within one are left to its bonds. */
+  molecule?: Int32Array;
+  /** Bonds between consecutive beads of each molecule (flat [i0, j0, i1, j1, …]). */
+  bondPairs?: Int32Array;
+  /** Their potentials, once fitted (methods/pairs/bonds.ts). */
+  bonds?: HarmonicBondParameters[];
 }
+
+/**
+ * Beads of several-bead molecules: per residue name, its beads in order along the molecule,
+ * each a name (its bead type) and the names of its atoms. Consecutive beads are bonded.
+ * Example (3-bead hexane): `{ "HEX": [{ "name": "CA", "atoms": ["C1", "C2"] }, { "name": "CB",
+ * "atoms": ["C3", "C4"] }, { "name": "CA", "atoms": ["C5", "C6"] }] }`.
+ */
+export type BeadSpec = Record<string, { name: string; atoms: string[] }[]>;
 
 /** Options of {@link readLiquid}. */
 export interface ReadLiquidOptions {
@@ -44,6 +59,10 @@ export interface ReadLiquidOptions {
   requireForces?: boolean;
   /** Use at most this many frames, strided evenly. */
   maxFrames?: number;
+  /** Several beads per molecule for the residues it names (others stay one bead per residue). */
+  beads?: BeadSpec;
+  /** Names the bead spec in errors (e.g. its file). */
+  beadsSource?: string;
 }
 
 /**
@@ -90,12 +109,14 @@ export function liquidFromTrajectory(traj: Trajectory, path: string, o: Omit<Rea
   const fAtoms = traj.forces ? pick(traj.forces) : undefined;
   const frames = frameIdx.length;
   const top = traj.topology;
-  const groups = top ? BeadGroups.byResidue(top) : undefined;
+  if (o.beads && !top) throw new Error(`${path}: a bead spec (${o.beadsSource ?? '--beads'}) needs the atoms' topology: give --top file.pdb`);
+  const split = top && o.beads ? splitMolecules(top, o.beads, o.beadsSource ?? 'bead spec') : undefined;
+  const groups = split ? new BeadGroups(split.bead, top!.atoms.map((a) => a.mass)) : top ? BeadGroups.byResidue(top) : undefined;
   let positions = x;
   let forces = fAtoms;
   let beadTop: Topology;
   let masses: Float64Array;
-  if (top && groups && groups.nBeads < na) {
+  if (top && groups && (split || groups.nBeads < na)) {
     positions = groups.positions(x, frames, box);
     forces = fAtoms ? groups.forces(fAtoms, frames) : undefined;
     masses = groups.masses(top.atoms.map((a) => a.mass));
@@ -103,21 +124,69 @@ export function liquidFromTrajectory(traj: Trajectory, path: string, o: Omit<Rea
     groups.bead.forEach((b, i) => {
       if (first[b] < 0) first[b] = i;
     });
-    beadTop = makeTopology(Array.from(first, (i, b) => ({ name: top.atoms[i].residue, element: '', mass: masses[b], residue: top.atoms[i].residue, resid: top.atoms[i].resid, chain: top.atoms[i].chain })));
+    beadTop = makeTopology(Array.from(first, (i, b) => ({ name: split ? split.names[b] : top.atoms[i].residue, element: '', mass: masses[b], residue: top.atoms[i].residue, resid: top.atoms[i].resid, chain: top.atoms[i].chain })));
   } else {
     masses = top ? Float64Array.from(top.atoms, (a) => a.mass) : new Float64Array(na).fill(1);
     beadTop = top ?? makeTopology(Array.from({ length: na }, (_, i) => ({ name: 'CG', element: '', mass: 1, residue: 'CG', resid: i + 1 })));
   }
-  const typeNames = [...new Set(beadTop.atoms.map((a) => a.residue))];
+  // A bead's type: its name in a bead spec, else its residue's name.
+  const typeOf = (a: Topology['atoms'][number]) => (split ? a.name : a.residue);
+  const typeNames = [...new Set(beadTop.atoms.map(typeOf))];
   const dashed = typeNames.find((t) => t.includes('-') || t === '');
   if (dashed !== undefined) throw new Error(`${path}: bead type '${dashed}' (a residue name) is empty or contains '-', which separates the types of a pair in table names ('A-B'); rename the residue`);
-  const types = Int32Array.from(beadTop.atoms, (a) => typeNames.indexOf(a.residue));
+  const types = Int32Array.from(beadTop.atoms, (a) => typeNames.indexOf(typeOf(a)));
   checkFills(path, positions, frames, beadTop.atoms.length, box);
   const t = traj.provenance?.temperature_K;
   return {
     source: path, frames, n: beadTop.atoms.length, positions, forces, box, types, typeNames, masses, topology: beadTop,
     ...(typeof t === 'number' && t > 0 ? { temperature: t } : {}),
+    ...(split && split.bondPairs.length ? { molecule: split.molecule, bondPairs: split.bondPairs } : {}),
   };
+}
+
+/**
+ * Bead index, bead names, molecule of each bead and the bonds of consecutive beads, from a
+ * bead spec; residues it does not name stay one bead.
+ * @throws Error naming the spec for an atom of a named residue that no bead lists, or a bead
+ *   with no atoms in some residue.
+ */
+function splitMolecules(top: Topology, spec: BeadSpec, source: string): { bead: Int32Array; names: string[]; molecule: Int32Array; bondPairs: Int32Array } {
+  const perResidue = BeadGroups.byResidue(top).bead;
+  const bead = new Int32Array(top.atoms.length);
+  const names: string[] = [];
+  const molecule: number[] = [];
+  const bonds: number[] = [];
+  let a = 0;
+  while (a < top.atoms.length) {
+    let end = a;
+    while (end < top.atoms.length && perResidue[end] === perResidue[a]) end++;
+    const residue = top.atoms[a].residue;
+    const beads = spec[residue];
+    const first = names.length;
+    const m = perResidue[a];
+    if (!beads) {
+      names.push(residue);
+      molecule.push(m);
+      for (let i = a; i < end; i++) bead[i] = first;
+    } else {
+      beads.forEach((b) => {
+        names.push(b.name);
+        molecule.push(m);
+      });
+      for (let k = 1; k < beads.length; k++) bonds.push(first + k - 1, first + k);
+      const seen = new Set<number>();
+      for (let i = a; i < end; i++) {
+        const k = beads.findIndex((b) => b.atoms.includes(top.atoms[i].name));
+        if (k < 0) throw new Error(`${source}: atom ${top.atoms[i].name} of residue ${residue} ${top.atoms[i].resid} is in none of its beads (${beads.map((b) => `${b.name}: ${b.atoms.join(' ')}`).join('; ')})`);
+        bead[i] = first + k;
+        seen.add(k);
+      }
+      const empty = beads.findIndex((_, k) => !seen.has(k));
+      if (empty >= 0) throw new Error(`${source}: bead ${beads[empty].name} of residue ${residue} ${top.atoms[a].resid} has none of its atoms (${beads[empty].atoms.join(' ')}) there`);
+    }
+    a = end;
+  }
+  return { bead, names, molecule: Int32Array.from(molecule), bondPairs: Int32Array.from(bonds) };
 }
 
 /**

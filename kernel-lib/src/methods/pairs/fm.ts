@@ -11,11 +11,14 @@
  * knots every 0.01 nm) the coefficients at 1e-3 and 1e-5 differ by at most 0.88 block errors
  * above 0.26 nm (median 0.04); at 1e-2 by up to 5.3.
  * Below rMin (the smallest sampled distance, rounded down to the knot grid) the table continues
- * as a repulsive wall (cg/pairTable.ts).
+ * as a repulsive wall (cg/pairTable.ts). With several beads per molecule, pairs within one are
+ * excluded and a harmonic bond per bond type is fitted in the same least squares (two more
+ * unknowns each, unpenalised), as MS-CG fits bonded and non-bonded terms together.
  */
 import { solveSpd } from '../../cg/linalg.js';
 import { PairBasis } from '../../cg/pairBasis.js';
 import { PairBasisSet } from '../../cg/pairBasisSet.js';
+import type { HarmonicBondParameters } from '../../physics/bonded.js';
 import type { LiquidData } from './data.js';
 
 /** Settings of {@link forceMatchPairs}. */
@@ -48,6 +51,8 @@ export interface PairFmResult {
   frames: number;
   /** Smallest pair distance of each type pair in the data, nm. */
   rMinSampled: Record<string, number>;
+  /** With several beads per molecule: the harmonic bonds fitted jointly, per bond type and per bond. */
+  bonds?: { types: { name: string; r0: number; k: number }[]; bonds: HarmonicBondParameters[] };
 }
 
 /** Smallest distance of each type pair within `cutoff` over all frames, nm. */
@@ -98,19 +103,27 @@ export function forceMatchPairs(data: LiquidData, o: PairFmOptions): PairFmResul
   if (!data.forces) throw new Error(`${data.source}: force matching needs mapped forces, and the file has none`);
   const { set, rMin } = basesFromData(data, o.cutoff, o.spacing);
   const k = set.size;
+  const bondTypes = bondLayout(data);
+  // Two more unknowns per bond type, after the spline coefficients: U = a r²/2 − c r is a
+  // harmonic bond with k = a, r0 = c/a, and its forces are linear in (a, c).
+  const kk = k + 2 * bondTypes.names.length;
   const rows = 3 * data.n;
   const blocks = Math.max(1, Math.min(o.blocks ?? 5, data.frames));
-  const ata = Array.from({ length: blocks }, () => new Float64Array(k * k));
-  const atf = Array.from({ length: blocks }, () => new Float64Array(k));
+  const ata = Array.from({ length: blocks }, () => new Float64Array(kk * kk));
+  const atf = Array.from({ length: blocks }, () => new Float64Array(kk));
   const ftf = new Float64Array(blocks);
   const a = new Float64Array(rows * k);
+  const full = kk === k ? a : new Float64Array(rows * kk);
   let used = 0;
   for (let f = 0; f < data.frames; f++) {
     if (o.signal?.aborted) break;
     const b = Math.min(blocks - 1, Math.floor((f * blocks) / data.frames));
-    set.forceDesign(data.positions, data.box.subarray(3 * f, 3 * f + 3), data, 3 * data.n * f, a);
-    accumulateNormal(a, data.forces, 3 * data.n * f, rows, k, ata[b], atf[b]);
-    for (let i = 0; i < rows; i++) ftf[b] += data.forces[3 * data.n * f + i] ** 2;
+    const box = data.box.subarray(3 * f, 3 * f + 3);
+    set.forceDesign(data.positions, box, data, 3 * data.n * f, a);
+    if (kk > k) addBondDesign(data, f, box, bondTypes, a, k, full, kk);
+    const target = (data.forces as Float64Array).subarray(3 * data.n * f, 3 * data.n * (f + 1));
+    accumulateNormal(full, target, 0, rows, kk, ata[b], atf[b]);
+    for (let i = 0; i < rows; i++) ftf[b] += target[i] ** 2;
     used++;
     o.onProgress?.(used, data.frames);
   }
@@ -118,17 +131,18 @@ export function forceMatchPairs(data: LiquidData, o: PairFmOptions): PairFmResul
   const sum = (ms: Float64Array[]) => ms.reduce((acc, m) => acc.map((v, i) => v + m[i]), new Float64Array(ms[0].length));
   const total = sum(ata);
   const rhs = sum(atf);
-  const theta = solvePenalised(set, total, rhs, o.regularisation ?? 1e-3);
+  const solution = solvePenalised(set, total, rhs, o.regularisation ?? 1e-3);
+  const theta = solution.slice(0, k);
   // Residual from the normal equations: |F − Aθ|² = FᵀF − 2θᵀAᵀF + θᵀAᵀAθ.
   const fsq = ftf.reduce((s, v) => s + v, 0);
   let quad = 0;
-  for (let i = 0; i < k; i++) {
-    quad += theta[i] * total[i * k + i] * theta[i];
-    for (let j = i + 1; j < k; j++) quad += 2 * theta[i] * total[i * k + j] * theta[j];
+  for (let i = 0; i < kk; i++) {
+    quad += solution[i] * total[i * kk + i] * solution[i];
+    for (let j = i + 1; j < kk; j++) quad += 2 * solution[i] * total[i * kk + j] * solution[j];
   }
-  const residual = (fsq - 2 * theta.reduce((s, t, i) => s + t * rhs[i], 0) + quad) / (used * rows);
+  const residual = (fsq - 2 * solution.reduce((s, t, i) => s + t * rhs[i], 0) + quad) / (used * rows);
   const filled = [...ata.keys()].filter((b) => ata[b].some((v) => v !== 0));
-  const thetaError = new Float64Array(k).fill(NaN);
+  const thetaError = new Float64Array(k).fill(NaN);  // spline coefficients only
   if (filled.length > 1) {
     const per = filled.map((b) => solvePenalised(set, ata[b], atf[b], o.regularisation ?? 1e-3));
     for (let i = 0; i < k; i++) {
@@ -140,7 +154,59 @@ export function forceMatchPairs(data: LiquidData, o: PairFmOptions): PairFmResul
   return {
     basis: set, theta, thetaError, residual, meanSquaredForce: fsq / (used * rows), frames: used,
     rMinSampled: Object.fromEntries(rMin),
+    ...(kk > k ? { bonds: fittedBonds(data, bondTypes, solution.subarray(k)) } : {}),
   };
+}
+
+/** Bond type index of each bond of `data.bondPairs` ("A-B" of the ordered bead types). */
+function bondLayout(data: LiquidData): { names: string[]; of: Int32Array } {
+  const pairs = data.bondPairs ?? new Int32Array(0);
+  const names: string[] = [];
+  const of = Int32Array.from({ length: pairs.length / 2 }, (_, b) => {
+    const name = `${data.typeNames[data.types[pairs[2 * b]]]}-${data.typeNames[data.types[pairs[2 * b + 1]]]}`;
+    if (!names.includes(name)) names.push(name);
+    return names.indexOf(name);
+  });
+  return { names, of };
+}
+
+/**
+ * Copies the pair design `a` [rows, k] into `full` [rows, kk] and adds the bond columns: for
+ * U = a r²/2 − c r of bond i–j (d = x_i − x_j, minimum image), F_i = −a d + c d/r.
+ */
+function addBondDesign(data: LiquidData, f: number, box: Float64Array, types: { of: Int32Array }, a: Float64Array, k: number, full: Float64Array, kk: number): void {
+  const rows = 3 * data.n;
+  full.fill(0);
+  for (let r = 0; r < rows; r++) full.set(a.subarray(r * k, (r + 1) * k), r * kk);
+  const pairs = data.bondPairs as Int32Array;
+  const o = 3 * data.n * f;
+  for (let b = 0; b < types.of.length; b++) {
+    const i = pairs[2 * b];
+    const j = pairs[2 * b + 1];
+    const d = [0, 1, 2].map((q) => {
+      const v = data.positions[o + 3 * i + q] - data.positions[o + 3 * j + q];
+      return v - box[q] * Math.round(v / box[q]);
+    });
+    const r = Math.hypot(d[0], d[1], d[2]);
+    const ca = k + 2 * types.of[b];
+    for (let q = 0; q < 3; q++) {
+      full[(3 * i + q) * kk + ca] -= d[q];
+      full[(3 * j + q) * kk + ca] += d[q];
+      full[(3 * i + q) * kk + ca + 1] += d[q] / r;
+      full[(3 * j + q) * kk + ca + 1] -= d[q] / r;
+    }
+  }
+}
+
+/** Bonds of the solved (a, c) of each bond type: k = a, r0 = c/a. */
+function fittedBonds(data: LiquidData, types: { names: string[]; of: Int32Array }, ac: Float64Array): NonNullable<PairFmResult['bonds']> {
+  const fits = types.names.map((name, t) => {
+    const k = ac[2 * t];
+    if (!(k > 0)) throw new Error(`force matching: bond ${name} came out with k = ${k} kJ/mol/nm²; its bonds are not harmonic or the data too few`);
+    return { name, k, r0: ac[2 * t + 1] / k };
+  });
+  const pairs = data.bondPairs as Int32Array;
+  return { types: fits, bonds: Array.from(types.of, (t, b) => ({ atoms: [pairs[2 * b], pairs[2 * b + 1]] as [number, number], length: fits[t].r0, k: fits[t].k })) };
 }
 
 /** AᵀA += AᵀA and AᵀF += Aᵀf for one frame's design A [rows, k] and forces f from `offset`. */
@@ -163,7 +229,8 @@ function accumulateNormal(a: Float64Array, f: ArrayLike<number>, offset: number,
 
 /** (AᵀA + λDᵀD) θ = AᵀF from the upper triangle of `ata`. */
 export function solvePenalised(set: PairBasisSet, ataUpper: Float64Array, atf: Float64Array, regularisation: number): Float64Array {
-  const k = set.size;
+  // Unknowns beyond the spline coefficients (bonds) are not penalised.
+  const k = atf.length;
   const m = new Float64Array(k * k);
   for (let i = 0; i < k; i++) {
     for (let j = i; j < k; j++) {
@@ -172,16 +239,16 @@ export function solvePenalised(set: PairBasisSet, ataUpper: Float64Array, atf: F
     }
   }
   let diag = 0;
-  for (let i = 0; i < k; i++) diag += m[i * k + i] / k;
-  addSmoothness(set, m, regularisation * diag);
+  for (let i = 0; i < set.size; i++) diag += m[i * k + i] / set.size;
+  addSmoothness(set, m, regularisation * diag, k);
   const theta = solveSpd(m, k, atf, 1);
   if (!theta) throw new Error('force matching: the normal equations are singular even with the smoothness penalty; use more frames or a coarser --bin');
   return theta;
 }
 
-/** m += λ DᵀD, D the second differences within each pair's coefficients. */
-export function addSmoothness(set: PairBasisSet, m: Float64Array, lambda: number): void {
-  const k = set.size;
+/** m += λ DᵀD, D the second differences within each pair's coefficients; m is [stride, stride]. */
+export function addSmoothness(set: PairBasisSet, m: Float64Array, lambda: number, stride = set.size): void {
+  const k = stride;
   set.pairs.forEach((p, q) => {
     const o = set.offsets[q];
     for (let i = 0; i + 2 < p.basis.size; i++) {

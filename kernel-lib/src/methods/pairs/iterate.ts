@@ -56,10 +56,10 @@ export interface IterationRecord {
   [key: string]: unknown;
 }
 
-/** RDF of frames [frames, n, 3] in per-frame boxes [frames, 3] (or one box for all). */
-export function liquidRdf(positions: ArrayLike<number>, frames: number, box: ArrayLike<number>, data: Pick<LiquidData, 'types' | 'typeNames'>, cutoff: number, bin: number): Rdf {
+/** RDF of frames [frames, n, 3] in per-frame boxes [frames, 3] (or one box for all), intermolecular pairs only. */
+export function liquidRdf(positions: ArrayLike<number>, frames: number, box: ArrayLike<number>, data: Pick<LiquidData, 'types' | 'typeNames' | 'molecule'>, cutoff: number, bin: number): Rdf {
   const boxes = box.length === 3 && frames > 1 ? Float64Array.from({ length: 3 * frames }, (_, i) => box[i % 3]) : box;
-  return radialDistribution(positions, frames, boxes, { rMax: cutoff, bin, types: data.types, typeNames: data.typeNames, blocks: Math.min(5, frames) });
+  return radialDistribution(positions, frames, boxes, { rMax: cutoff, bin, types: data.types, typeNames: data.typeNames, molecule: data.molecule, blocks: Math.min(5, frames) });
 }
 
 /** rms of g − g_target over every pair and every bin centre in [from, to), skipping pairs absent from either. */

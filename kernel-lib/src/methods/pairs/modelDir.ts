@@ -2,7 +2,8 @@
  * The model folder of a CG liquid, written by `cglab fit pairs` and run by `cglab simulate`:
  *
  *     pairs.json            format "cglab-pairs": bead types, masses, temperature, the table of
- *                           every type pair (r0, dr, U, F on nodes) and the fit's record
+ *                           every type pair (r0, dr, U, F on nodes), molecules and bonds when
+ *                           molecules have several beads, and the fit's record
  *     frames.npz            mapped reference frames (positions and box) to start runs from
  *     tables/<A>-<B>.csv    r_nm,U_kJmol,F_kJmolnm every 0.002 nm (io/pairTableFiles.ts)
  *     tables/<A>-<B>.lammps the same table for LAMMPS `pair_style table linear`, units real
@@ -19,6 +20,7 @@ import { readVersionedJson } from '../../io/versionedJson.js';
 import { readDataset, writeDataset } from '../../io/dataset.js';
 import { writeLammpsTable, writePairTableCsv } from '../../io/pairTableFiles.js';
 import { makeTrajectory } from '../../io/trajectory.js';
+import type { HarmonicBondParameters } from '../../physics/bonded.js';
 import type { Topology } from '../../topology/topology.js';
 import type { LiquidData } from './data.js';
 
@@ -50,6 +52,10 @@ export interface PairsInfo {
   source: string;
   /** What the fit measured (method-specific: residuals, RDF errors, iterations). */
   record: Record<string, unknown>;
+  /** [beads] molecule of each bead, for molecules of several beads. */
+  molecule?: number[];
+  /** Their bonds (bead indices, length nm, k kJ/mol/nm²), held fixed in the fit. */
+  bonds?: HarmonicBondParameters[];
 }
 
 /** A loaded liquid model. */

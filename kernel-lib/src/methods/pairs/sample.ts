@@ -6,6 +6,7 @@
  */
 import type { PairTable } from '../../cg/pairTable.js';
 import { replicaFrames, simulateReplicas } from '../../md/replicas.js';
+import { HarmonicBonds, type HarmonicBondParameters } from '../../physics/bonded.js';
 import { pairPotential } from '../../physics/pairPotential.js';
 
 /** Time step of CG liquid runs, ps: water beads (18 amu) in tables fitted to SPC/E are stable at it with margin. */
@@ -20,6 +21,8 @@ export interface PairSystem {
   masses: Float64Array;
   /** [n] molecule index of each bead (pairs within one are excluded); absent: none. */
   molecule?: Int32Array;
+  /** Bonds within molecules. */
+  bonds?: HarmonicBondParameters[];
 }
 
 /** How long and how to sample. */
@@ -61,7 +64,10 @@ export interface PairSamples {
  * @throws Error when a complete run leaves no frame after equilibration.
  */
 export async function samplePairs(tables: ReadonlyMap<string, PairTable>, system: PairSystem, starts: Float32Array | Float64Array, box: [number, number, number], o: PairSamplingOptions): Promise<PairSamples> {
-  const potential = pairPotential({ box, types: system.types, typeNames: system.typeNames, tables, molecule: system.molecule });
+  const potential = pairPotential({
+    box, types: system.types, typeNames: system.typeNames, tables, molecule: system.molecule,
+    ...(system.bonds?.length ? { bonds: new HarmonicBonds(system.bonds, box) } : {}),
+  });
   const replicas = o.replicas ?? 1;
   const save = o.saveEveryPs ?? 0.2;
   const skip = o.skipPs ?? 2;
