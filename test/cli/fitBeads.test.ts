@@ -92,6 +92,12 @@ test('fit pairs --beads --method fm: molecules of several beads, bonds fitted wi
   }
 });
 
+test('simulate --start: all-atom frames of a several-bead model are mapped with the bead spec kept in pairs.json', () => {
+  const r = cglab(['simulate', '--model', join(dir, 'fm'), '--start', data, '--replicas', '1', '--ps', '0.2', '--save-every-ps', '0.2', '--out', join(dir, 'start.npz')]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readDataset(join(dir, 'start.npz')).nAtoms, n);
+});
+
 test('fit pairs --beads --method ibi: bonds by Boltzmann inversion, held fixed while the pairs are fitted', () => {
   const out = join(dir, 'ibi');
   const r = cglab(['fit', 'pairs', '--data', data, '--beads', spec, '--method', 'ibi', '--cutoff', String(SPLINE_LIQUID_CUTOFF), '--bin', '0.02', '--temperature', '300', '--iterations', '1', '--ps', '1', '--skip-ps', '0.2', '--out', out]);

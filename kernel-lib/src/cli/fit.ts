@@ -45,7 +45,8 @@ export async function fitCommand(argv: string[]): Promise<number> {
   if (!(cutoff > 0) || !(bin > 0)) throw new Error(`cglab ${cmd}: --cutoff and --bin must be positive lengths (nm), got ${cutoff} and ${bin}`);
   const frames = numberOption(args, 'frames', cmd);
   const beadsFile = optString(args, 'beads');
-  const data = readLiquid(path, { top: optString(args, 'top'), requireForces: method === 'fm', maxFrames: frames, ...(beadsFile ? { beads: readBeadSpec(beadsFile), beadsSource: beadsFile } : {}) });
+  const beads = beadsFile ? readBeadSpec(beadsFile) : undefined;
+  const data = readLiquid(path, { top: optString(args, 'top'), requireForces: method === 'fm', maxFrames: frames, ...(beads ? { beads, beadsSource: beadsFile } : {}) });
   checkCutoff(data, cutoff, `cglab ${cmd}: --cutoff ${cutoff} nm`);
   const temperature = numberOption(args, 'temperature', cmd, data.temperature ?? 300) as number;
   if (!(temperature > 0)) throw new Error(`cglab ${cmd}: --temperature must be positive (K), got ${temperature}`);
@@ -61,7 +62,7 @@ export async function fitCommand(argv: string[]): Promise<number> {
   const ac = new AbortController();
   const uninstall = abortOnSigint(ac, `cglab ${cmd}: interrupted — keeping what was computed`);
   const t0 = Date.now();
-  const base: Omit<PairsInfo, 'tables' | 'record'> = { format: PAIRS_FORMAT, version: PAIRS_VERSION, method, typeNames: data.typeNames, types: Array.from(data.types), masses: Array.from(data.masses), temperature, cutoff, topology: data.topology, source: path,
+  const base: Omit<PairsInfo, 'tables' | 'record'> = { format: PAIRS_FORMAT, version: PAIRS_VERSION, method, typeNames: data.typeNames, types: Array.from(data.types), masses: Array.from(data.masses), temperature, cutoff, topology: data.topology, source: path, ...(beads ? { beads } : {}),
     ...(data.molecule && data.bonds ? { molecule: Array.from(data.molecule), bonds: data.bonds } : data.molecule ? { molecule: Array.from(data.molecule) } : {}),
   };
   try {

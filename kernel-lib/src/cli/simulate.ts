@@ -97,7 +97,7 @@ export async function simulateCommand(argv: string[]): Promise<number> {
 async function simulateLiquid(args: ParsedArgs, dir: string, out: string, replicas: number, ps: number, start: string | undefined, top: string | undefined): Promise<number> {
   const cmd = 'simulate';
   const m = loadPairModel(dir);
-  const { starts, box } = liquidStarts(m, start === undefined ? undefined : { ...readLiquid(start, { top }), source: start });
+  const { starts, box } = liquidStarts(m, start === undefined ? undefined : { ...readLiquid(start, { top, ...(m.info.beads ? { beads: m.info.beads, beadsSource: `${dir}/pairs.json: beads` } : {}) }), source: start });
   const temperature = numberOption(args, 'temperature', cmd, m.info.temperature) as number;
   const dt = numberOption(args, 'dt', cmd, PAIR_DT) as number;
   const seed = numberOption(args, 'seed', cmd, 1) as number;

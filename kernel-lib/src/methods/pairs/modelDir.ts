@@ -22,7 +22,7 @@ import { writeLammpsTable, writePairTableCsv } from '../../io/pairTableFiles.js'
 import { makeTrajectory } from '../../io/trajectory.js';
 import type { HarmonicBondParameters } from '../../physics/bonded.js';
 import type { Topology } from '../../topology/topology.js';
-import type { LiquidData } from './data.js';
+import type { BeadSpec, LiquidData } from './data.js';
 
 export const PAIRS_FORMAT = 'cglab-pairs';
 export const PAIRS_VERSION = 1;
@@ -54,8 +54,10 @@ export interface PairsInfo {
   record: Record<string, unknown>;
   /** [beads] molecule of each bead, for molecules of several beads. */
   molecule?: number[];
-  /** Their bonds (bead indices, length nm, k kJ/mol/nm²), held fixed in the fit. */
+  /** Their bonds (bead indices, length nm, k kJ/mol/nm²). */
   bonds?: HarmonicBondParameters[];
+  /** The bead spec that mapped the atoms (to map all-atom start frames the same way). */
+  beads?: BeadSpec;
 }
 
 /** A loaded liquid model. */
