@@ -15,7 +15,7 @@ import { readFileSync } from 'node:fs';
 import type { PairBasisSet } from '../cg/pairBasisSet.js';
 import type { PairTable } from '../cg/pairTable.js';
 import { readRdfCsv, writeRdfCsv } from '../io/rdfCsv.js';
-import { fitBonds } from '../methods/pairs/bonds.js';
+import { fitAngles, fitBonds } from '../methods/pairs/bonds.js';
 import { checkCutoff, readLiquid, type BeadSpec } from '../methods/pairs/data.js';
 import { forceMatchPairs } from '../methods/pairs/fm.js';
 import { ibiPairs } from '../methods/pairs/ibi.js';
@@ -55,6 +55,9 @@ export async function fitCommand(argv: string[]): Promise<number> {
     const fit = fitBonds(data, temperature);
     data.bonds = fit.bonds;
     for (const t of fit.types) process.stderr.write(`cglab ${cmd}: bond ${t.name} (${t.count} lengths): r0 ${t.r0.toFixed(4)} nm, k ${t.k.toFixed(0)} kJ/mol/nm² by Boltzmann inversion, held fixed\n`);
+    const angles = fitAngles(data, temperature);
+    if (angles.angles.length) data.angles = angles.angles;
+    for (const t of angles.types) process.stderr.write(`cglab ${cmd}: angle ${t.name} (${t.count} angles): θ0 ${t.theta0.toFixed(4)} rad, k ${t.k.toFixed(1)} kJ/mol/rad² by Boltzmann inversion, held fixed\n`);
   }
   const seed = numberOption(args, 'seed', cmd, 1) as number;
   process.stderr.write(`cglab ${cmd}: ${data.frames} frames of ${data.n} beads (${data.typeNames.join(', ')}) from ${path}, box ${Array.from(data.box.subarray(0, 3), (l) => l.toFixed(3)).join(' × ')} nm, ${temperature} K\n`);
@@ -63,7 +66,9 @@ export async function fitCommand(argv: string[]): Promise<number> {
   const uninstall = abortOnSigint(ac, `cglab ${cmd}: interrupted — keeping what was computed`);
   const t0 = Date.now();
   const base: Omit<PairsInfo, 'tables' | 'record'> = { format: PAIRS_FORMAT, version: PAIRS_VERSION, method, typeNames: data.typeNames, types: Array.from(data.types), masses: Array.from(data.masses), temperature, cutoff, topology: data.topology, source: path, ...(beads ? { beads } : {}),
-    ...(data.molecule && data.bonds ? { molecule: Array.from(data.molecule), bonds: data.bonds } : data.molecule ? { molecule: Array.from(data.molecule) } : {}),
+    ...(data.molecule ? { molecule: Array.from(data.molecule) } : {}),
+    ...(data.bonds ? { bonds: data.bonds } : {}),
+    ...(data.angles ? { angles: data.angles } : {}),
   };
   try {
     writeLiquidFrames(out, data);
@@ -79,8 +84,9 @@ export async function fitCommand(argv: string[]): Promise<number> {
       bar.done(`${res.frames} frames in ${seconds.toFixed(1)} s, residual ${res.residual.toFixed(2)} of mean squared force ${res.meanSquaredForce.toFixed(2)} (kJ/mol/nm)²`);
       const tables = res.basis.tables(res.theta);
       for (const t of res.bonds?.types ?? []) process.stderr.write(`cglab ${cmd}: bond ${t.name} fitted with the pairs: r0 ${t.r0.toFixed(4)} nm, k ${t.k.toFixed(0)} kJ/mol/nm²\n`);
+      for (const t of res.angles?.types ?? []) process.stderr.write(`cglab ${cmd}: angle ${t.name} fitted with the pairs: θ0 ${t.theta0.toFixed(4)} rad, k ${t.k.toFixed(1)} kJ/mol/rad²\n`);
       writePairModel(out, {
-        ...base, ...(res.bonds ? { bonds: res.bonds.bonds } : {}), record: {
+        ...base, ...(res.bonds ? { bonds: res.bonds.bonds } : {}), ...(res.angles ? { angles: res.angles.angles } : {}), record: {
           frames: res.frames, seconds, residual: res.residual, meanSquaredForce: res.meanSquaredForce, rMinSampled: res.rMinSampled,
           regularisation: numberOption(args, 'regularisation', cmd, 1e-3), spacing: bin,
           coefficients: knotTable(res.basis, res.theta, res.thetaError),

@@ -110,7 +110,7 @@ async function simulateLiquid(args: ParsedArgs, dir: string, out: string, replic
   try {
     const system = {
       types: Int32Array.from(m.info.types), typeNames: m.info.typeNames, masses: Float64Array.from(m.info.masses),
-      ...(m.info.molecule && m.info.bonds ? { molecule: Int32Array.from(m.info.molecule), bonds: m.info.bonds } : {}),
+      ...(m.info.molecule && m.info.bonds ? { molecule: Int32Array.from(m.info.molecule), bonds: m.info.bonds, angles: m.info.angles } : {}),
     };
     const res = await samplePairs(m.tables, system, starts, box, {
       replicas, ps, skipPs: 0, saveEveryPs, dt, friction, temperature, seed, signal: ac.signal, onProgress: (d, t) => bar.update(d, t),

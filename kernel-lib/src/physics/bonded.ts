@@ -40,6 +40,11 @@ export interface PeriodicTorsionParameters {
   k: number;
 }
 
+/** The minimum image of a difference along axis `a` of a periodic box; the difference itself without one. */
+function image(d: number, box: readonly number[] | undefined, a: number): number {
+  return box ? d - box[a] * Math.round(d / box[a]) : d;
+}
+
 /** Σ k/2 (r − r0)² over harmonic bonds. */
 export class HarmonicBonds {
   /** Atom indices × 3 (offsets into a configuration), [nBonds, 2]. */
@@ -67,14 +72,9 @@ export class HarmonicBonds {
     for (let b = 0; b < r0.length; b++) {
       const i = o + at[2 * b];
       const j = o + at[2 * b + 1];
-      let dx = x[j] - x[i];
-      let dy = x[j + 1] - x[i + 1];
-      let dz = x[j + 2] - x[i + 2];
-      if (box) {
-        dx -= box[0] * Math.round(dx / box[0]);
-        dy -= box[1] * Math.round(dy / box[1]);
-        dz -= box[2] * Math.round(dz / box[2]);
-      }
+      const dx = image(x[j] - x[i], box, 0);
+      const dy = image(x[j + 1] - x[i + 1], box, 1);
+      const dz = image(x[j + 2] - x[i + 2], box, 2);
       const r = Math.sqrt(dx * dx + dy * dy + dz * dz);
       const dr = r - r0[b];
       e += 0.5 * k[b] * dr * dr;
@@ -96,26 +96,30 @@ export class HarmonicAngles {
   private readonly theta0: Float64Array;
   private readonly k: Float64Array;
 
-  constructor(angles: readonly HarmonicAngleParameters[]) {
+  /** Edges of a periodic orthorhombic box, nm: arm vectors are then minimum images. */
+  private readonly box?: readonly [number, number, number];
+
+  constructor(angles: readonly HarmonicAngleParameters[], box?: readonly [number, number, number]) {
     this.at = Int32Array.from(angles.flatMap((a) => a.atoms.map((i) => 3 * i)));
     this.theta0 = Float64Array.from(angles, (a) => a.angle);
     this.k = Float64Array.from(angles, (a) => a.k);
+    this.box = box;
   }
 
   /** As {@link HarmonicBonds.accumulate}. */
   accumulate(x: Float64Array, o: number, f: Float64Array): number {
-    const { at, theta0, k } = this;
+    const { at, theta0, k, box } = this;
     let e = 0;
     for (let n = 0; n < theta0.length; n++) {
       const i = o + at[3 * n];
       const j = o + at[3 * n + 1];
       const l = o + at[3 * n + 2];
-      const ax = x[i] - x[j];
-      const ay = x[i + 1] - x[j + 1];
-      const az = x[i + 2] - x[j + 2];
-      const bx = x[l] - x[j];
-      const by = x[l + 1] - x[j + 1];
-      const bz = x[l + 2] - x[j + 2];
+      const ax = image(x[i] - x[j], box, 0);
+      const ay = image(x[i + 1] - x[j + 1], box, 1);
+      const az = image(x[i + 2] - x[j + 2], box, 2);
+      const bx = image(x[l] - x[j], box, 0);
+      const by = image(x[l + 1] - x[j + 1], box, 1);
+      const bz = image(x[l + 2] - x[j + 2], box, 2);
       // p = a × b; θ = atan2(|p|, a·b) stays accurate near 0 and π, where acos loses digits.
       const px = ay * bz - az * by;
       const py = az * bx - ax * bz;

@@ -4,7 +4,7 @@
  * Pairs within one molecule (when molecules are given) are left to the molecule's own terms.
  */
 import type { PairTable } from '../cg/pairTable.js';
-import type { HarmonicBonds } from './bonded.js';
+import type { HarmonicAngles, HarmonicBonds } from './bonded.js';
 import { checkPeriodicCutoff, NeighbourList } from './neighbours.js';
 import type { Potential } from './potential.js';
 
@@ -25,8 +25,9 @@ export interface PairPotentialOptions {
   molecule?: Int32Array;
   /** Verlet skin, nm. Default 0.1. */
   skin?: number;
-  /** Bonds within molecules (built with the box, for minimum images). */
+  /** Bonds and angles within molecules (built with the box, for minimum images). */
   bonds?: HarmonicBonds;
+  angles?: HarmonicAngles;
 }
 
 
@@ -43,7 +44,7 @@ export function tableOf(tables: ReadonlyMap<string, PairTable>, a: string, b: st
 
 /** A pair potential over `options.types.length` beads; coordinates [batch, n, 3] in nm. */
 export function pairPotential(options: PairPotentialOptions): PairPotential {
-  const { box, types, typeNames, tables, molecule, bonds } = options;
+  const { box, types, typeNames, tables, molecule, bonds, angles } = options;
   const n = types.length;
   const nt = typeNames.length;
   for (const key of tables.keys()) {
@@ -160,6 +161,7 @@ export function pairPotential(options: PairPotentialOptions): PairPotential {
           forces[pi + 2] += fz;
         }
         if (bonds) e += bonds.accumulate(x, off, forces);
+        if (angles) e += angles.accumulate(x, off, forces);
         energies[b] = e;
       }
     },

@@ -9,7 +9,7 @@
 import { BeadGroups } from '../../cg/beadGroups.js';
 import { readDataset } from '../../io/dataset.js';
 import type { Trajectory } from '../../io/trajectory.js';
-import type { HarmonicBondParameters } from '../../physics/bonded.js';
+import type { HarmonicAngleParameters, HarmonicBondParameters } from '../../physics/bonded.js';
 import { checkPeriodicCutoff } from '../../physics/neighbours.js';
 import { makeTopology, type Topology } from '../../topology/topology.js';
 
@@ -41,11 +41,16 @@ export interface LiquidData {
   bondPairs?: Int32Array;
   /** Their potentials, once fitted (methods/pairs/bonds.ts). */
   bonds?: HarmonicBondParameters[];
+  /** Angles of consecutive bead triples of each molecule (flat [i0, j0, k0, …], j the vertex). */
+  angleTriples?: Int32Array;
+  /** Their potentials, once fitted. */
+  angles?: HarmonicAngleParameters[];
 }
 
 /**
  * Beads of several-bead molecules: per residue name, its beads in order along the molecule,
- * each a name (its bead type) and the names of its atoms. Consecutive beads are bonded.
+ * each a name (its bead type) and the names of its atoms. Consecutive beads are bonded, and
+ * consecutive triples make harmonic angles.
  * Example (3-bead hexane): `{ "HEX": [{ "name": "CA", "atoms": ["C1", "C2"] }, { "name": "CB",
  * "atoms": ["C3", "C4"] }, { "name": "CA", "atoms": ["C5", "C6"] }] }`.
  */
@@ -141,6 +146,7 @@ export function liquidFromTrajectory(traj: Trajectory, path: string, o: Omit<Rea
     source: path, frames, n: beadTop.atoms.length, positions, forces, box, types, typeNames, masses, topology: beadTop,
     ...(typeof t === 'number' && t > 0 ? { temperature: t } : {}),
     ...(split && split.bondPairs.length ? { molecule: split.molecule, bondPairs: split.bondPairs } : {}),
+    ...(split && split.angleTriples.length ? { angleTriples: split.angleTriples } : {}),
   };
 }
 
@@ -150,12 +156,13 @@ export function liquidFromTrajectory(traj: Trajectory, path: string, o: Omit<Rea
  * @throws Error naming the spec for an atom of a named residue that no bead lists, or a bead
  *   with no atoms in some residue.
  */
-function splitMolecules(top: Topology, spec: BeadSpec, source: string): { bead: Int32Array; names: string[]; molecule: Int32Array; bondPairs: Int32Array } {
+function splitMolecules(top: Topology, spec: BeadSpec, source: string): { bead: Int32Array; names: string[]; molecule: Int32Array; bondPairs: Int32Array; angleTriples: Int32Array } {
   const perResidue = BeadGroups.byResidue(top).bead;
   const bead = new Int32Array(top.atoms.length);
   const names: string[] = [];
   const molecule: number[] = [];
   const bonds: number[] = [];
+  const angles: number[] = [];
   let a = 0;
   while (a < top.atoms.length) {
     let end = a;
@@ -174,6 +181,7 @@ function splitMolecules(top: Topology, spec: BeadSpec, source: string): { bead: 
         molecule.push(m);
       });
       for (let k = 1; k < beads.length; k++) bonds.push(first + k - 1, first + k);
+      for (let k = 2; k < beads.length; k++) angles.push(first + k - 2, first + k - 1, first + k);
       const seen = new Set<number>();
       for (let i = a; i < end; i++) {
         const k = beads.findIndex((b) => b.atoms.includes(top.atoms[i].name));
@@ -186,7 +194,7 @@ function splitMolecules(top: Topology, spec: BeadSpec, source: string): { bead: 
     }
     a = end;
   }
-  return { bead, names, molecule: Int32Array.from(molecule), bondPairs: Int32Array.from(bonds) };
+  return { bead, names, molecule: Int32Array.from(molecule), bondPairs: Int32Array.from(bonds), angleTriples: Int32Array.from(angles) };
 }
 
 /**

@@ -12,13 +12,15 @@
  * above 0.26 nm (median 0.04); at 1e-2 by up to 5.3.
  * Below rMin (the smallest sampled distance, rounded down to the knot grid) the table continues
  * as a repulsive wall (cg/pairTable.ts). With several beads per molecule, pairs within one are
- * excluded and a harmonic bond per bond type is fitted in the same least squares (two more
- * unknowns each, unpenalised), as MS-CG fits bonded and non-bonded terms together.
+ * excluded and a harmonic bond per bond type and angle per angle type are fitted in the same
+ * least squares (two more unknowns each, unpenalised), as MS-CG fits bonded and non-bonded
+ * terms together.
  */
 import { solveSpd } from '../../cg/linalg.js';
 import { PairBasis } from '../../cg/pairBasis.js';
 import { PairBasisSet } from '../../cg/pairBasisSet.js';
-import type { HarmonicBondParameters } from '../../physics/bonded.js';
+import { HarmonicAngles, type HarmonicAngleParameters, type HarmonicBondParameters } from '../../physics/bonded.js';
+import { angleTypeName } from './bonds.js';
 import type { LiquidData } from './data.js';
 
 /** Settings of {@link forceMatchPairs}. */
@@ -53,6 +55,8 @@ export interface PairFmResult {
   rMinSampled: Record<string, number>;
   /** With several beads per molecule: the harmonic bonds fitted jointly, per bond type and per bond. */
   bonds?: { types: { name: string; r0: number; k: number }[]; bonds: HarmonicBondParameters[] };
+  /** And the harmonic angles (θ0 rad, k kJ/mol/rad²). */
+  angles?: { types: { name: string; theta0: number; k: number }[]; angles: HarmonicAngleParameters[] };
 }
 
 /** Smallest distance of each type pair within `cutoff` over all frames, nm. */
@@ -104,9 +108,12 @@ export function forceMatchPairs(data: LiquidData, o: PairFmOptions): PairFmResul
   const { set, rMin } = basesFromData(data, o.cutoff, o.spacing);
   const k = set.size;
   const bondTypes = bondLayout(data);
+  const angleTypes = angleLayout(data);
   // Two more unknowns per bond type, after the spline coefficients: U = a r²/2 − c r is a
-  // harmonic bond with k = a, r0 = c/a, and its forces are linear in (a, c).
-  const kk = k + 2 * bondTypes.names.length;
+  // harmonic bond with k = a, r0 = c/a, and its forces are linear in (a, c); likewise for
+  // angles, U = a θ²/2 − c θ.
+  const nb = 2 * bondTypes.names.length;
+  const kk = k + nb + 2 * angleTypes.names.length;
   const rows = 3 * data.n;
   const blocks = Math.max(1, Math.min(o.blocks ?? 5, data.frames));
   const ata = Array.from({ length: blocks }, () => new Float64Array(kk * kk));
@@ -120,7 +127,10 @@ export function forceMatchPairs(data: LiquidData, o: PairFmOptions): PairFmResul
     const b = Math.min(blocks - 1, Math.floor((f * blocks) / data.frames));
     const box = data.box.subarray(3 * f, 3 * f + 3);
     set.forceDesign(data.positions, box, data, 3 * data.n * f, a);
-    if (kk > k) addBondDesign(data, f, box, bondTypes, a, k, full, kk);
+    if (kk > k) {
+      addBondDesign(data, f, box, bondTypes, a, k, full, kk);
+      addAngleDesign(data, f, box, angleTypes, k + nb, full, kk);
+    }
     const target = (data.forces as Float64Array).subarray(3 * data.n * f, 3 * data.n * (f + 1));
     accumulateNormal(full, target, 0, rows, kk, ata[b], atf[b]);
     for (let i = 0; i < rows; i++) ftf[b] += target[i] ** 2;
@@ -154,7 +164,8 @@ export function forceMatchPairs(data: LiquidData, o: PairFmOptions): PairFmResul
   return {
     basis: set, theta, thetaError, residual, meanSquaredForce: fsq / (used * rows), frames: used,
     rMinSampled: Object.fromEntries(rMin),
-    ...(kk > k ? { bonds: fittedBonds(data, bondTypes, solution.subarray(k)) } : {}),
+    ...(nb > 0 ? { bonds: fittedBonds(data, bondTypes, solution.subarray(k)) } : {}),
+    ...(angleTypes.names.length ? { angles: fittedAngles(data, angleTypes, solution.subarray(k + nb)) } : {}),
   };
 }
 
@@ -196,6 +207,59 @@ function addBondDesign(data: LiquidData, f: number, box: Float64Array, types: { 
       full[(3 * j + q) * kk + ca + 1] -= d[q] / r;
     }
   }
+}
+
+/** Angle type index of each angle of `data.angleTriples`, with each type's angles. */
+function angleLayout(data: LiquidData): { names: string[]; of: Int32Array; members: HarmonicAngleParameters[][] } {
+  const t = data.angleTriples ?? new Int32Array(0);
+  const names: string[] = [];
+  const members: HarmonicAngleParameters[][] = [];
+  const of = Int32Array.from({ length: t.length / 3 }, (_, a) => {
+    const name = angleTypeName(data, a);
+    if (!names.includes(name)) {
+      names.push(name);
+      members.push([]);
+    }
+    const q = names.indexOf(name);
+    members[q].push({ atoms: [t[3 * a], t[3 * a + 1], t[3 * a + 2]], angle: 0, k: 1 });
+    return q;
+  });
+  return { names, of, members };
+}
+
+/**
+ * Adds the angle columns of frame f to `full` from column `c0`: for U = a θ²/2 − c θ,
+ * F = −a θ∇θ + c ∇θ; −θ∇θ are the forces of unit angles at θ0 = 0 and ∇θ = (F_π − F_0)/π
+ * with F_π those at θ0 = π (physics/bonded.ts evaluates both).
+ */
+function addAngleDesign(data: LiquidData, f: number, box: Float64Array, types: { members: HarmonicAngleParameters[][] }, c0: number, full: Float64Array, kk: number): void {
+  const rows = 3 * data.n;
+  const x = data.positions.subarray(3 * data.n * f, 3 * data.n * (f + 1));
+  const edges: [number, number, number] = [box[0], box[1], box[2]];
+  const f0 = new Float64Array(rows);
+  const fpi = new Float64Array(rows);
+  types.members.forEach((angles, q) => {
+    f0.fill(0);
+    fpi.fill(0);
+    new HarmonicAngles(angles, edges).accumulate(x, 0, f0);
+    new HarmonicAngles(angles.map((a) => ({ ...a, angle: Math.PI })), edges).accumulate(x, 0, fpi);
+    for (let r = 0; r < rows; r++) {
+      if (f0[r] === 0 && fpi[r] === 0) continue;
+      full[r * kk + c0 + 2 * q] += f0[r];
+      full[r * kk + c0 + 2 * q + 1] += (fpi[r] - f0[r]) / Math.PI;
+    }
+  });
+}
+
+/** Angles of the solved (a, c) of each angle type: k = a, θ0 = c/a. */
+function fittedAngles(data: LiquidData, types: { names: string[]; of: Int32Array; members: HarmonicAngleParameters[][] }, ac: Float64Array): NonNullable<PairFmResult['angles']> {
+  const fits = types.names.map((name, q) => {
+    const k = ac[2 * q];
+    if (!(k > 0)) throw new Error(`force matching: angle ${name} came out with k = ${k} kJ/mol/rad²; its angles are not harmonic or the data too few`);
+    return { name, k, theta0: ac[2 * q + 1] / k };
+  });
+  const t = data.angleTriples as Int32Array;
+  return { types: fits, angles: Array.from(types.of, (q, a) => ({ atoms: [t[3 * a], t[3 * a + 1], t[3 * a + 2]] as [number, number, number], angle: fits[q].theta0, k: fits[q].k })) };
 }
 
 /** Bonds of the solved (a, c) of each bond type: k = a, r0 = c/a. */

@@ -20,7 +20,7 @@ import { readVersionedJson } from '../../io/versionedJson.js';
 import { readDataset, writeDataset } from '../../io/dataset.js';
 import { writeLammpsTable, writePairTableCsv } from '../../io/pairTableFiles.js';
 import { makeTrajectory } from '../../io/trajectory.js';
-import type { HarmonicBondParameters } from '../../physics/bonded.js';
+import type { HarmonicAngleParameters, HarmonicBondParameters } from '../../physics/bonded.js';
 import type { Topology } from '../../topology/topology.js';
 import type { BeadSpec, LiquidData } from './data.js';
 
@@ -54,8 +54,9 @@ export interface PairsInfo {
   record: Record<string, unknown>;
   /** [beads] molecule of each bead, for molecules of several beads. */
   molecule?: number[];
-  /** Their bonds (bead indices, length nm, k kJ/mol/nm²). */
+  /** Their bonds (bead indices, length nm, k kJ/mol/nm²) and angles (θ0 rad, k kJ/mol/rad²). */
   bonds?: HarmonicBondParameters[];
+  angles?: HarmonicAngleParameters[];
   /** The bead spec that mapped the atoms (to map all-atom start frames the same way). */
   beads?: BeadSpec;
 }

@@ -6,7 +6,7 @@
  */
 import type { PairTable } from '../../cg/pairTable.js';
 import { replicaFrames, simulateReplicas } from '../../md/replicas.js';
-import { HarmonicBonds, type HarmonicBondParameters } from '../../physics/bonded.js';
+import { HarmonicAngles, HarmonicBonds, type HarmonicAngleParameters, type HarmonicBondParameters } from '../../physics/bonded.js';
 import { pairPotential } from '../../physics/pairPotential.js';
 
 /** Time step of CG liquid runs, ps: water beads (18 amu) in tables fitted to SPC/E are stable at it with margin. */
@@ -21,8 +21,9 @@ export interface PairSystem {
   masses: Float64Array;
   /** [n] molecule index of each bead (pairs within one are excluded); absent: none. */
   molecule?: Int32Array;
-  /** Bonds within molecules. */
+  /** Bonds and angles within molecules. */
   bonds?: HarmonicBondParameters[];
+  angles?: HarmonicAngleParameters[];
 }
 
 /** How long and how to sample. */
@@ -67,6 +68,7 @@ export async function samplePairs(tables: ReadonlyMap<string, PairTable>, system
   const potential = pairPotential({
     box, types: system.types, typeNames: system.typeNames, tables, molecule: system.molecule,
     ...(system.bonds?.length ? { bonds: new HarmonicBonds(system.bonds, box) } : {}),
+    ...(system.angles?.length ? { angles: new HarmonicAngles(system.angles, box) } : {}),
   });
   const replicas = o.replicas ?? 1;
   const save = o.saveEveryPs ?? 0.2;
