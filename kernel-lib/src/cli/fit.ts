@@ -12,6 +12,7 @@
  * match); `--regularisation` (FM, 1e-3). Ctrl-C keeps what was computed.
  */
 import { readFileSync } from 'node:fs';
+import type { Rdf } from '../analysis/rdf.js';
 import type { PairBasisSet } from '../cg/pairBasisSet.js';
 import type { PairTable } from '../cg/pairTable.js';
 import { readRdfCsv, writeRdfCsv } from '../io/rdfCsv.js';
@@ -72,9 +73,9 @@ export async function fitCommand(argv: string[]): Promise<number> {
   };
   try {
     writeLiquidFrames(out, data);
-    const target = liquidRdf(data.positions, data.frames, data.box, data, cutoff, bin);
-    writeRdfCsv(`${out}/rdf-target.csv`, target);
     if (method === 'fm') {
+      // IBI and REM compute the target RDF themselves (rdf-target.csv is then theirs).
+      writeRdfCsv(`${out}/rdf-target.csv`, liquidRdf(data.positions, data.frames, data.box, data, cutoff, bin));
       const bar = progressBar('fm frames');
       const res = forceMatchPairs(data, {
         cutoff, spacing: bin, regularisation: numberOption(args, 'regularisation', cmd), signal: ac.signal,
@@ -135,8 +136,9 @@ export async function fitCommand(argv: string[]): Promise<number> {
   }
 }
 
-function finishIterative(out: string, base: Omit<PairsInfo, 'tables' | 'record'>, res: { tables: Map<string, PairTable>; iterations: IterationRecord[] }, iterations: IterationRecord[], t0: number, extra: Record<string, unknown>): void {
+function finishIterative(out: string, base: Omit<PairsInfo, 'tables' | 'record'>, res: { tables: Map<string, PairTable>; iterations: IterationRecord[]; target: Rdf }, iterations: IterationRecord[], t0: number, extra: Record<string, unknown>): void {
   if (!res.iterations.length) throw new Error(`cglab fit pairs: interrupted before the first iteration finished; nothing to save in ${out}`);
+  writeRdfCsv(`${out}/rdf-target.csv`, res.target);
   writePairModel(out, {
     ...base,
     record: { seconds: (Date.now() - t0) / 1000, iterations, finalRdfError: iterations[iterations.length - 1].rdfError, ...extra },

@@ -29,6 +29,24 @@ export function minimumImage(d: number, l: number, inv: number): number {
 }
 
 /**
+ * Coordinates [n, 3] from `offset` wrapped into [0, L) per axis, into `out`: the minimum image
+ * of a difference of wrapped coordinates is then {@link wrappedImage}, one compare per axis.
+ */
+export function wrapIntoBox(x: ArrayLike<number>, offset: number, n: number, box: readonly number[], out: Float64Array): void {
+  for (let i = 0; i < 3 * n; i += 3) {
+    for (let a = 0; a < 3; a++) {
+      const v = x[offset + i + a];
+      out[i + a] = v - box[a] * Math.floor(v / box[a]);
+    }
+  }
+}
+
+/** The minimum image of a difference d of coordinates wrapped into [0, l); h = l/2. */
+export function wrappedImage(d: number, l: number, h: number): number {
+  return d > h ? d - l : d < -h ? d + l : d;
+}
+
+/**
  * Adds the pair force g·(dx, dy, dz) to the particle at coordinate offset `pi` and its opposite
  * to the one at `pj`; g = −(dU/dr)/r and d = x_i − x_j (minimum image), so F_i = g·d.
  */
@@ -121,13 +139,8 @@ export class NeighbourList {
     const rl2 = rl * rl;
     const [lx, ly, lz] = box;
     const [hx, hy, hz] = [lx / 2, ly / 2, lz / 2];
-    // Coordinates wrapped into [0, L): the minimum image is then one compare per axis.
     const w = this.wrapped;
-    for (let i = 0; i < 3 * n; i += 3) {
-      w[i] = ref[i] - lx * Math.floor(ref[i] / lx);
-      w[i + 1] = ref[i + 1] - ly * Math.floor(ref[i + 1] / ly);
-      w[i + 2] = ref[i + 2] - lz * Math.floor(ref[i + 2] / lz);
-    }
+    wrapIntoBox(ref, 0, n, box, w);
     const nc = box.map((l) => Math.max(1, Math.floor(l / rl)));
     // Cells are at least rl wide, so the 27 around a particle's hold all its neighbours; with
     // fewer than three per edge those 27 would repeat cells, so small boxes take every pair.
@@ -182,15 +195,9 @@ export class NeighbourList {
         for (let k = cellStart[cc]; k < cellStart[cc + 1]; k++) {
           const j = sorted[k];
           if (j <= i || (molecule && molecule[j] === mi)) continue;
-          let dx = xi - w[3 * j];
-          let dy = yi - w[3 * j + 1];
-          let dz = zi - w[3 * j + 2];
-          if (dx > hx) dx -= lx;
-          else if (dx < -hx) dx += lx;
-          if (dy > hy) dy -= ly;
-          else if (dy < -hy) dy += ly;
-          if (dz > hz) dz -= lz;
-          else if (dz < -hz) dz += lz;
+          const dx = wrappedImage(xi - w[3 * j], lx, hx);
+          const dy = wrappedImage(yi - w[3 * j + 1], ly, hy);
+          const dz = wrappedImage(zi - w[3 * j + 2], lz, hz);
           if (dx * dx + dy * dy + dz * dz < rl2) list[size++] = j;
         }
       }

@@ -5,7 +5,7 @@
  */
 import type { PairTable } from '../cg/pairTable.js';
 import type { HarmonicAngles, HarmonicBonds } from './bonded.js';
-import { checkPeriodicCutoff, NeighbourList } from './neighbours.js';
+import { checkPeriodicCutoff, NeighbourList, wrapIntoBox, wrappedImage } from './neighbours.js';
 import type { Potential } from './potential.js';
 
 /** What a CG liquid is made of. */
@@ -71,8 +71,8 @@ export function pairPotential(options: PairPotentialOptions): PairPotential {
   const lists: NeighbourList[] = [];
   const [bx, by, bz] = box;
   const [hx, hy, hz] = box.map((l) => l / 2);
-  // Coordinates wrapped into [0, L) once per evaluation: the minimum image of a pair is then
-  // one compare per axis, faster than rounding (measured: 30 % of the whole evaluation).
+  // Coordinates wrapped into [0, L) once per evaluation (neighbours.ts): the minimum image of a
+  // pair is then one compare per axis, faster than rounding (measured: 30 % of the evaluation).
   const wrapped = new Float64Array(3 * n);
   // The inner loop reads each table's interpolation arrays directly (a call per pair through
   // PairTable.evaluate costs ~3× the whole loop); only the wall below r0 goes through it.
@@ -96,14 +96,7 @@ export function pairPotential(options: PairPotentialOptions): PairPotential {
         const nl = (lists[b] ??= new NeighbourList({ n, box, cutoff, skin, molecule }));
         nl.update(x, off);
         forces.fill(0, off, off + 3 * n);
-        for (let i = 0; i < 3 * n; i += 3) {
-          const u = x[off + i];
-          const v = x[off + i + 1];
-          const w = x[off + i + 2];
-          wrapped[i] = u - bx * Math.floor(u / bx);
-          wrapped[i + 1] = v - by * Math.floor(v / by);
-          wrapped[i + 2] = w - bz * Math.floor(w / bz);
-        }
+        wrapIntoBox(x, off, n, box, wrapped);
         const start = nl.start;
         const list = nl.list;
         let e = 0;
@@ -119,15 +112,9 @@ export function pairPotential(options: PairPotentialOptions): PairPotential {
             const j = list[k];
             const t = pairIndex[row + types[j]];
             if (t < 0) continue;
-            let dx = xi - wrapped[3 * j];
-            let dy = yi - wrapped[3 * j + 1];
-            let dz = zi - wrapped[3 * j + 2];
-            if (dx > hx) dx -= bx;
-            else if (dx < -hx) dx += bx;
-            if (dy > hy) dy -= by;
-            else if (dy < -hy) dy += by;
-            if (dz > hz) dz -= bz;
-            else if (dz < -hz) dz += bz;
+            const dx = wrappedImage(xi - wrapped[3 * j], bx, hx);
+            const dy = wrappedImage(yi - wrapped[3 * j + 1], by, hy);
+            const dz = wrappedImage(zi - wrapped[3 * j + 2], bz, hz);
             const r2 = dx * dx + dy * dy + dz * dz;
             if (r2 >= cut2[t]) continue;
             const r = Math.sqrt(r2);

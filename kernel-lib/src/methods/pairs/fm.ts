@@ -20,7 +20,7 @@ import { solveSpd } from '../../cg/linalg.js';
 import { PairBasis } from '../../cg/pairBasis.js';
 import { PairBasisSet } from '../../cg/pairBasisSet.js';
 import { HarmonicAngles, type HarmonicAngleParameters, type HarmonicBondParameters } from '../../physics/bonded.js';
-import { angleTypeName } from './bonds.js';
+import { angleTypeName, bondTypeName } from './bonds.js';
 import type { LiquidData } from './data.js';
 
 /** Settings of {@link forceMatchPairs}. */
@@ -174,7 +174,7 @@ function bondLayout(data: LiquidData): { names: string[]; of: Int32Array } {
   const pairs = data.bondPairs ?? new Int32Array(0);
   const names: string[] = [];
   const of = Int32Array.from({ length: pairs.length / 2 }, (_, b) => {
-    const name = `${data.typeNames[data.types[pairs[2 * b]]]}-${data.typeNames[data.types[pairs[2 * b + 1]]]}`;
+    const name = bondTypeName(data, b);
     if (!names.includes(name)) names.push(name);
     return names.indexOf(name);
   });
