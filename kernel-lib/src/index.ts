@@ -8,7 +8,7 @@ export { doctor, formatDoctor, type DoctorReport } from './backend/doctor.js';
 export * from './topology/topology.js';
 export * from './physics/potential.js';
 export * from './physics/toy.js';
-export * from './md/random.js';
+export * from './util/random.js';
 export * from './md/integrators.js';
 export * from './md/simulate.js';
 export * from './analysis/fes.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mbar } from 'cglab/analysis/mbar';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 
 // Three 1-D harmonic states u_k(x) = κ_k (x − μ_k)² / 2 (reduced units), sampled exactly: their
 // reduced free energies are f_k = −ln √(2π/κ_k), so f_k − f_0 = ln √(κ_k/κ_0) whatever μ_k.

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tica, ticaProject } from 'cglab/analysis/tica';
 import { symmetricEigen } from 'cglab/cg/linalg';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 
 test('symmetricEigen: A v = λ v with orthonormal vectors, values descending', () => {
   const n = 6;

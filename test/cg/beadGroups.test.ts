@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BeadGroups } from 'cglab/cg/beadGroups';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 import { makeTopology, type Atom } from 'cglab/topology/topology';
 
 // Three molecules whose atoms are interleaved in the atom order: a water-like triple (bead 0),

@@ -8,7 +8,7 @@ import { solveSpd } from 'cglab/cg/linalg';
 import { centerOfMassMap, groupMap, LinearMap, selectAtomsMap, selectionMap } from 'cglab/cg/linearMap';
 import { alanineDipeptideTopology } from 'cglab/datasets/alanineDipeptide';
 import { readDataset } from 'cglab/io/dataset';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 import { fileURLToPath } from 'node:url';
 
 const top = alanineDipeptideTopology();

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PairBasis } from 'cglab/cg/pairBasis';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 
 // 0.3 … 1.1 nm in 8 intervals of 0.1 nm: functions k0 … k0 + 3 all exist on the first 5.
 const BASIS = new PairBasis(0.3, 1.1, 0.1);

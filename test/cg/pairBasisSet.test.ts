@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PairBasis } from 'cglab/cg/pairBasis';
 import { PairBasisSet, type LiquidLayout } from 'cglab/cg/pairBasisSet';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 import { pairPotential } from 'cglab/physics/pairPotential';
 import { bruteForcePairs, forEachPairBrute, maxDiff, randomLiquid, type Box } from '../helpers/periodicPairs.js';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PairBasis } from 'cglab/cg/pairBasis';
 import { MIN_WALL_STIFFNESS, PairTable } from 'cglab/cg/pairTable';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 import { lj, morse } from '../helpers/pairFunctions.js';
 
 /** A table of seeded random U and F on 21 nodes 0.01 nm apart from 0.3 nm (U = 0 at the cut-off). */

@@ -11,7 +11,7 @@ import {
 } from 'cglab/cg/priors';
 import { readDataset } from 'cglab/io/dataset';
 import type { Quad } from 'cglab/cg/features';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 import { kT } from 'cglab/units';
 import { assertGradClose, fdGradient, gridValues } from '../helpers/finiteDifferences.js';
 

@@ -3,7 +3,7 @@
 // the rounding of f (float32, ~100 ulps accumulated over a model's ops) adds ~1.5·δf/h.
 // Values on a 2⁻¹² grid and h = 2⁻⁵ make x ± h and x ± h/2 exact in float32.
 import assert from 'node:assert/strict';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 
 export const H = 2 ** -5;
 const ULP = 2 ** -24;

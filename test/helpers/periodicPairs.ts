@@ -1,7 +1,7 @@
 // Periodic liquids for the pair-potential tests (physics/pairPotential, cg/pairBasisSet): seeded
 // random configurations and a brute-force O(n²) pair loop whose minimum image is a search over
 // the 27 nearest images, independent of the library's `minimumImage` and neighbour lists.
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 
 export type Box = [number, number, number];
 

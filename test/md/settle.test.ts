@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { maxConstraintError, rattleVelocities, shakePositions, type Constraints } from 'cglab/md/constraints';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 import { SPCE, spceConstraints, waterLattice } from 'cglab/physics/water';
 
 const MOLECULES = 64;

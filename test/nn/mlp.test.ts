@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from 'cglab/backend/select';
 import { activate, Dense, MLP } from 'cglab/nn/mlp';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 
 test('a dense layer computes act(x W + b) on the last axis of 2-D and 3-D inputs', async () => {
   for (const backend of ['cpu', 'wasm'] as const) {

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { PairTable } from 'cglab/cg/pairTable';
 import { lammpsTableLength, lammpsUnitFactors, pairTableRows, readLammpsTable, writeLammpsTable } from 'cglab/io/pairTableFiles';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 import { pairPotential } from 'cglab/physics/pairPotential';
 import { lj, morse } from '../helpers/pairFunctions.js';
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { alanineDipeptideTopology, buildAlanineDipeptide } from 'cglab/datasets/alanineDipeptide';
 import { writePdb } from 'cglab/io/pdb';
 import { makeTrajectory } from 'cglab/io/trajectory';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 import { builtinForceField, type ForceFieldEnergies } from 'cglab/physics/forcefield';
 
 const PERTURBED = 30;

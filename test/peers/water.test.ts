@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { getSystem } from 'cglab/datasets/systems';
 import { maxConstraintError } from 'cglab/md/constraints';
 import { minimize } from 'cglab/md/minimize';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 import { energiesAndForces } from 'cglab/physics/potential';
 import { SPCE, spceConstraints, spceHH, spceWater, waterLattice, type WaterPotential } from 'cglab/physics/water';
 import { COULOMB } from 'cglab/units';

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alanineDipeptideTopology, buildAlanineDipeptide } from 'cglab/datasets/alanineDipeptide';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 import { HarmonicAngles, HarmonicBonds, PeriodicTorsions } from 'cglab/physics/bonded';
 import { builtinForceField, loadForceField, type ClassicalForceField } from 'cglab/physics/forcefield';
 import { LennardJonesCoulomb } from 'cglab/physics/nonbonded';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fccLattice, lennardJones } from 'cglab/physics/lj';
 import { energiesAndForces } from 'cglab/physics/potential';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 
 const sigma = 0.34;
 const epsilon = 0.996;

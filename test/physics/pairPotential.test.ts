@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PairTable } from 'cglab/cg/pairTable';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 import { pairPotential, tableOf } from 'cglab/physics/pairPotential';
 import { lj, morse } from '../helpers/pairFunctions.js';
 import { bruteForcePairs, forEachPairBrute, maxDiff, randomLiquid, type Box } from '../helpers/periodicPairs.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { coupled2d, coupled2dPmf, doubleWell1d, doubleWell2d, harmonic, mullerBrown } from 'cglab/physics/toy';
 import { energiesAndForces } from 'cglab/physics/potential';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 
 test('toy forces are −∇U (central differences, h = 1e-5: error O(h²) ≈ 1e-8 relative)', () => {
   const rng = new Random(7);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { getSystem } from 'cglab/datasets/systems';
 import { maxConstraintError } from 'cglab/md/constraints';
 import { baoab, initState, kineticEnergies, kineticTemperatures } from 'cglab/md/integrators';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 import { run } from 'cglab/md/simulate';
 import { energiesAndForces } from 'cglab/physics/potential';
 import { SPCE, spceConstraints, spceHH, spceWater, waterLattice } from 'cglab/physics/water';

@@ -7,7 +7,7 @@ import { doctorReport } from '../backend/doctor.js';
 import { fes1d } from '../analysis/fes.js';
 import { baoab, initState } from '../md/integrators.js';
 import { run } from '../md/simulate.js';
-import { Random } from '../md/random.js';
+import { Random } from '../util/random.js';
 import { coupled2d, coupled2dPmf } from '../physics/toy.js';
 import { kT } from '../units.js';
 import { progressBar } from '../util/progress.js';

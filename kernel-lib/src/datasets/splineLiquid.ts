@@ -6,7 +6,7 @@
  */
 import { PairBasis } from '../cg/pairBasis.js';
 import { PairTable } from '../cg/pairTable.js';
-import { Random } from '../md/random.js';
+import { Random } from '../util/random.js';
 import type { LiquidData } from '../methods/pairs/data.js';
 import { samplePairs } from '../methods/pairs/sample.js';
 import { pairPotential } from '../physics/pairPotential.js';

@@ -10,7 +10,7 @@ import { fccLattice, lennardJones } from '../physics/lj.js';
 import { spceConstraints, SPCE, spceWater, waterLattice } from '../physics/water.js';
 import { coupled2d, doubleWell1d, doubleWell2d, mullerBrown, type ToyPotential } from '../physics/toy.js';
 import { makeTopology, type Topology } from '../topology/topology.js';
-import { Random } from '../md/random.js';
+import { Random } from '../util/random.js';
 import { AVOGADRO, BOLTZMANN } from '../units.js';
 import { buildAlanineDipeptide } from './alanineDipeptide.js';
 

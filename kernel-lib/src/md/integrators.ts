@@ -8,7 +8,7 @@
 import type { Potential } from '../physics/potential.js';
 import { BOLTZMANN, kT as kTOf } from '../units.js';
 import { rattleVelocities, shakePositions, type Constraints } from './constraints.js';
-import { Random } from './random.js';
+import { Random } from '../util/random.js';
 
 /** Positions, velocities and forces of all replicas, plus the step count and the random stream. */
 export interface MDState {

@@ -16,7 +16,7 @@
  */
 import type { Potential } from '../physics/potential.js';
 import { baoab, initState, overdamped } from './integrators.js';
-import { Random } from './random.js';
+import { Random } from '../util/random.js';
 import { run } from './simulate.js';
 
 /** Options of {@link simulateReplicas}. */

@@ -4,7 +4,7 @@
  */
 import type { Potential } from '../physics/potential.js';
 import type { Integrator, MDState } from './integrators.js';
-import { Random, type RandomState } from './random.js';
+import { Random, type RandomState } from '../util/random.js';
 
 /** What was saved: frames of every replica, in step order. */
 export interface SimulationResult {

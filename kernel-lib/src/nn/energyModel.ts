@@ -16,7 +16,7 @@ import '../backend/gradients.js';
 import { GeometryFeatures, ZScore } from '../cg/features.js';
 import { featureHostForces, type FeatureHostEnergy } from '../cg/geometryOp.js';
 import { priorFromConfig, type Prior } from '../cg/priors.js';
-import { Random } from '../md/random.js';
+import { Random } from '../util/random.js';
 import type { Potential } from '../physics/potential.js';
 import { checkActivation, MLP, type Activation } from './mlp.js';
 import { writeFileAtomic } from '../io/atomic.js';

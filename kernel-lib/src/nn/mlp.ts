@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { shiftedSoftplus, tanh } from '../backend/ops.js';
-import { Random } from '../md/random.js';
+import { Random } from '../util/random.js';
 
 /** Activation functions: tanh, shifted softplus ln(1 + eˣ) − ln 2 (SchNet's), or none. */
 export type Activation = 'tanh' | 'ssp' | 'linear';

@@ -15,7 +15,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { allPairs } from '../backend/ops.js';
 import { distances } from '../cg/features.js';
-import { Random } from '../md/random.js';
+import { Random } from '../util/random.js';
 import type { EnergyTerm, HostForces } from './energyModel.js';
 import { checkActivation, Dense, MLP, type Activation } from './mlp.js';
 import type { JsonObject } from './params.js';

@@ -8,7 +8,7 @@ import { replicaFrames, simulateReplicas } from 'cglab/md/replicas';
 import { dihedrals } from 'cglab/analysis/geometry';
 import { loadRefinementRuns, poolRuns, reweightedCorrection, refineDihedrals, saveRefinementRuns } from 'cglab/methods/forcematching/refine';
 import { histogram1d, histogram2d } from 'cglab/analysis/fes';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 import { EnergyModel } from 'cglab/nn/energyModel';
 import { initBackend } from 'cglab/backend/select';
 

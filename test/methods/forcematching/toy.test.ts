@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from 'cglab/backend/select';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 import { CoordinateNet } from 'cglab/methods/forcematching/coordinateNet';
 import { trainForceMatching } from 'cglab/methods/forcematching/train';
 import { EnergyModel } from 'cglab/nn/energyModel';

@@ -8,7 +8,7 @@ import { npyArray } from 'cglab/io/npy';
 import { writeNpz } from 'cglab/io/npz';
 import { makeTrajectory } from 'cglab/io/trajectory';
 import { checkCutoff, liquidFromTrajectory, readLiquid } from 'cglab/methods/pairs/data';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 import { makeTopology, type Atom } from 'cglab/topology/topology';
 
 const dir = mkdtempSync(join(tmpdir(), 'cglab-liquid-'));

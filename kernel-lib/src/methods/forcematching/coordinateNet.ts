@@ -12,7 +12,7 @@ import type { Coordinates } from '../../cg/linearMap.js';
 import { registerEnergyTerm, type EnergyTerm } from '../../nn/energyModel.js';
 import { checkActivation, MLP, type Activation } from '../../nn/mlp.js';
 import type { JsonObject } from '../../nn/params.js';
-import { Random } from '../../md/random.js';
+import { Random } from '../../util/random.js';
 
 /** A bead's Cartesian component: [bead, axis], axis 0 = x, 1 = y, 2 = z. */
 export type Component = readonly [number, number];

@@ -7,7 +7,6 @@
 export * from './mapping.js';
 export * from './data.js';
 export * from './coordinateNet.js';
-export * from './adam.js';
 export * from './train.js';
 export * from './model.js';
 export * from './modelDir.js';

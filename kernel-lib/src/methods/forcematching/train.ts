@@ -27,10 +27,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Coordinates } from '../../cg/linearMap.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { Random, type RandomState } from '../../md/random.js';
+import { Random, type RandomState } from '../../util/random.js';
 import { EnergyModel } from '../../nn/energyModel.js';
 import { decodeParams, encodeParams, type JsonObject, type StoredTensor } from '../../nn/params.js';
-import { Adam } from './adam.js';
+import { Adam } from '../../nn/adam.js';
 
 /** Bead positions and the forces to match, one frame each. */
 export interface ForceData {

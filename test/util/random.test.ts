@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Random } from 'cglab/md/random';
+import { Random } from 'cglab/util/random';
 
 test('same seed, same stream; different seeds differ', () => {
   const a = new Random(42);

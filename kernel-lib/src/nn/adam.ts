@@ -5,7 +5,7 @@
  * learning rate, which a schedule changes.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { StoredTensor } from '../../nn/params.js';
+import type { StoredTensor } from './params.js';
 
 /** Adam's decay rates and ε. */
 export interface AdamOptions {
