@@ -129,6 +129,17 @@ export class PairBasisSet {
   }
 
   /**
+   * φ(R) of every frame of `x` [frames, n, 3] (nm) in the boxes `box(f)` [3] (nm), as rows
+   * [frames, size]: REM's statistics and ARCG's ∂U/∂θ and linear critic features.
+   */
+  frameStatistics(x: ArrayLike<number>, frames: number, box: (frame: number) => ArrayLike<number>, layout: LiquidLayout): Float64Array {
+    const n = layout.types.length;
+    const rows = new Float64Array(frames * this.size);
+    for (let f = 0; f < frames; f++) this.addStatistics(x, box(f), layout, 3 * n * f, rows.subarray(f * this.size, (f + 1) * this.size));
+    return rows;
+  }
+
+  /**
    * Adds ψ(R) = Σ_pairs r_ij B'(r_ij) (nm · 1/nm) of one configuration to `out` [size]: the pair
    * virial is Σ r·F = −θ·ψ, so the pressure of θ is (N kT − θ·⟨ψ⟩/3)/V.
    */

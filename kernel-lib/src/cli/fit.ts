@@ -9,7 +9,10 @@
  * each iteration: `--replicas R` (1), `--ps T` (20 ps after `--skip-ps` 2), `--save-every-ps`
  * (0.2), `--dt` (0.002); `--tolerance` (IBI: RDF rms, 0.02; REM: largest step in kT, 0.005),
  * `--pressure P` (IBI: bar, switches the pressure ramp on), `--target rdf.csv` (IBI: the RDF to
- * match); `--regularisation` (FM, 1e-3). Ctrl-C keeps what was computed.
+ * match); `--regularisation` (FM, 1e-3). `--method arcg` (methods/arcg/pairs.ts) takes `--critic
+ * linear|mlp` (linear), `--divergence kl|js` (kl), `--critic-steps`, `--learning-rate`,
+ * `--min-ess` and `--resume` (go on from `<out>/arcg-state.json`, written after every
+ * iteration). Ctrl-C keeps what was computed.
  */
 import { readFileSync } from 'node:fs';
 import type { Rdf } from '../analysis/rdf.js';
@@ -23,23 +26,36 @@ import { ibiPairs } from '../methods/pairs/ibi.js';
 import { liquidRdf, type IterationRecord, type IterativeOptions } from '../methods/pairs/iterate.js';
 import { PAIRS_FORMAT, PAIRS_VERSION, writeIteration, writeLiquidFrames, writePairModel, type PairsInfo } from '../methods/pairs/modelDir.js';
 import { remPairs } from '../methods/pairs/rem.js';
+import { arcgPairs, CRITICS, type CriticKind } from '../methods/arcg/pairs.js';
+import { ARCG_STATE_FILE, readArcgState, writeArcgState } from '../methods/arcg/stateFile.js';
+import { fDivergence } from '../nn/fDivergence.js';
 import { progressBar } from '../util/progress.js';
 import { optString, parseArgs } from './args.js';
 import { abortOnSigint, numberOption, requiredOption } from './train.js';
 
-const METHODS = ['fm', 'ibi', 'rem'];
+const METHODS = ['fm', 'ibi', 'rem', 'arcg'];
+/** Options only some methods take. */
+const ONLY: Record<string, string[]> = {
+  ibi: ['target', 'pressure'], fm: ['regularisation'],
+  arcg: ['critic', 'divergence', 'critic-steps', 'learning-rate', 'min-ess', 'resume'],
+};
 
 export async function fitCommand(argv: string[]): Promise<number> {
   const [what, ...rest] = argv;
   if (what !== 'pairs') throw new Error(`cglab fit: expected 'pairs' (cglab fit pairs --data … --method fm|ibi|rem --out <dir>), got '${what ?? ''}'`);
   const cmd = 'fit pairs';
   const args = parseArgs(rest, {
-    valued: ['data', 'top', 'beads', 'method', 'cutoff', 'bin', 'temperature', 'iterations', 'seed', 'out', 'frames', 'replicas', 'ps', 'skip-ps', 'save-every-ps', 'dt', 'tolerance', 'pressure', 'target', 'regularisation'],
+    valued: ['data', 'top', 'beads', 'method', 'cutoff', 'bin', 'temperature', 'iterations', 'seed', 'out', 'frames', 'replicas', 'ps', 'skip-ps', 'save-every-ps', 'dt', 'tolerance', 'pressure', 'target', 'regularisation', 'critic', 'divergence', 'critic-steps', 'learning-rate', 'min-ess'],
+    flags: ['resume'],
   }, cmd);
   if (args.positional.length) throw new Error(`cglab ${cmd}: unexpected argument '${args.positional[0]}'`);
   const path = requiredOption(args, 'data', cmd, '<data set | NPZ with positions, forces and box>');
-  const method = requiredOption(args, 'method', cmd, 'fm|ibi|rem');
+  const method = requiredOption(args, 'method', cmd, 'fm|ibi|rem|arcg');
   if (!METHODS.includes(method)) throw new Error(`cglab ${cmd}: --method must be one of ${METHODS.join(', ')}, got '${method}'`);
+  for (const [m, names] of Object.entries(ONLY)) {
+    const wrong = m !== method && names.find((n) => args.options.has(n));
+    if (wrong) throw new Error(`cglab ${cmd}: --${wrong} is an option of --method ${m}`);
+  }
   const out = requiredOption(args, 'out', cmd, '<model folder>');
   const cutoff = numberOption(args, 'cutoff', cmd, 0.9) as number;
   const bin = numberOption(args, 'bin', cmd, 0.01) as number;
@@ -111,7 +127,8 @@ export async function fitCommand(argv: string[]): Promise<number> {
     iterative.onIteration = (rec, tables) => {
       iterations.push(rec);
       writeIteration(out, rec.iteration, tables);
-      const extra = rec.relativeEntropy !== undefined ? `, S_rel ${(rec.relativeEntropy as number).toFixed(2)} k_B${rec.accepted === false ? ' (step rejected, halved)' : ''}` : '';
+      const extra = rec.relativeEntropy !== undefined ? `, S_rel ${(rec.relativeEntropy as number).toFixed(2)} k_B${rec.accepted === false ? ' (step rejected, halved)' : ''}`
+        : rec.divergence !== undefined ? `, ${optString(args, 'divergence') ?? 'kl'} estimate ${(rec.divergence as number).toExponential(3)}, step ${(rec.step as number).toFixed(4)} kT${rec.resampled ? '' : ` (reweighted, ESS ${(rec.ess as number).toFixed(0)})`}` : '';
       const p = rec.pressureBar !== undefined ? `, pressure ${(rec.pressureBar as number).toFixed(0)} bar` : '';
       process.stderr.write(`${method} iteration ${rec.iteration}: RDF rms error ${rec.rdfError.toFixed(4)} (${rec.frames} CG frames)${extra}${p}, ${rec.seconds.toFixed(1)} s\n`);
     };
@@ -124,10 +141,25 @@ export async function fitCommand(argv: string[]): Promise<number> {
       });
       finishIterative(out, base, res, iterations, t0, { converged: res.converged });
       done(out, res.tables, ac.signal.aborted);
-    } else {
-      if (targetFile || args.options.has('pressure')) throw new Error(`cglab ${cmd}: --target and --pressure are options of --method ibi`);
+    } else if (method === 'rem') {
       const res = await remPairs(data, { ...iterative, tolerance });
-      finishIterative(out, base, res, iterations, t0, { converged: res.converged, relativeEntropy: res.relativeEntropy });
+      finishIterative(out, base, res, iterations, t0, { converged: res.converged, relativeEntropy: res.relativeEntropy, coefficients: knotTable(res.basis, res.theta) });
+      done(out, res.tables, ac.signal.aborted);
+    } else {
+      const critic = optString(args, 'critic') ?? 'linear';
+      if (!(CRITICS as readonly string[]).includes(critic)) throw new Error(`cglab ${cmd}: --critic must be one of ${CRITICS.join(', ')}, got '${critic}'`);
+      const divergence = fDivergence(optString(args, 'divergence') ?? 'kl', `cglab ${cmd}: --divergence`).name;
+      const resume = args.options.has('resume') ? readArcgState(out) : undefined;
+      if (resume) process.stderr.write(`cglab ${cmd}: resuming from ${out}/${ARCG_STATE_FILE} at iteration ${resume.iteration}\n`);
+      const res = await arcgPairs(data, {
+        ...iterative, tolerance, critic: critic as CriticKind, divergence, resume,
+        criticSteps: numberOption(args, 'critic-steps', cmd), learningRate: numberOption(args, 'learning-rate', cmd), minEss: numberOption(args, 'min-ess', cmd),
+        onState: (state) => writeArcgState(out, state),
+      });
+      res.critic.dispose();
+      finishIterative(out, base, { ...res, iterations: res.state.records as unknown as IterationRecord[] }, res.state.records as unknown as IterationRecord[], t0, {
+        converged: res.converged, critic, divergence, coefficients: knotTable(res.basis, res.theta, res.thetaError),
+      });
       done(out, res.tables, ac.signal.aborted);
     }
     return ac.signal.aborted ? 130 : 0;
@@ -150,7 +182,7 @@ function done(out: string, tables: Map<string, PairTable>, interrupted: boolean)
 }
 
 /** Coefficients per pair at their knots, with block errors, for the record. */
-function knotTable(set: PairBasisSet, theta: Float64Array, error: Float64Array): Record<string, { r0: number; h: number; theta: number[]; error: number[] }> {
+function knotTable(set: PairBasisSet, theta: Float64Array, error = new Float64Array(theta.length).fill(NaN)): Record<string, { r0: number; h: number; theta: number[]; error: number[] }> {
   return Object.fromEntries(set.pairs.map((p, q) => [set.pairName(q), {
     r0: p.basis.rMin, h: p.basis.h,
     theta: Array.from(set.slice(theta, q)), error: Array.from(set.slice(error, q), (e) => (Number.isFinite(e) ? e : -1)),

@@ -78,6 +78,11 @@ export function featureScale(ref: FeatureRows, features: number): { mean: Float6
   return { mean, scale };
 }
 
+/** The critic output v where the bound's terms balance for equal densities: 1 for KL, 0 for JS. */
+function constantCritic(d: FDivergence): number {
+  return d.name === 'kl' ? 1 : 0;
+}
+
 function rowWeight(rows: FeatureRows, i: number): number {
   return rows.weights ? rows.weights[i] : 1 / rows.n;
 }
@@ -118,7 +123,7 @@ export class LinearCritic implements Critic {
     this.ridge = o.ridge ?? 1e-3;
     // KL's best constant critic is v = 1 (f*'s minimum at equal densities); JS's is 0.
     this.u = new Float64Array(1 + features);
-    this.u[0] = divergence.name === 'kl' ? 1 : 0;
+    this.u[0] = constantCritic(divergence);
   }
 
   private z(rows: FeatureRows, i: number, out: Float64Array): void {
@@ -156,6 +161,11 @@ export class LinearCritic implements Critic {
     checkRows(model, this.features, 'model', this.where);
     const m = 1 + this.features;
     const z = new Float64Array(m);
+    // A warm start from other model rows can be far worse than the constant critic (whose
+    // bound is 0): Newton's method from there may not recover in a few steps.
+    const constant = new Float64Array(m);
+    constant[0] = constantCritic(this.divergence);
+    if (!(this.objective(this.u, ref, model) >= this.objective(constant, ref, model))) this.u.set(constant);
     for (let s = 0; s < steps; s++) {
       const grad = new Float64Array(m);
       const negH = new Float64Array(m * m);
@@ -263,7 +273,7 @@ export class MlpCritic implements Critic {
     this.net = new MLP([features, ...this.hidden, 1], { activation: 'tanh', rng: new Random(o.seed ?? 1) });
     // Start at the best constant critic (as LinearCritic does), not at v = 0.
     const out = this.net.layers[this.net.layers.length - 1].bias;
-    if (out && divergence.name === 'kl') out.assign(tf.ones([1]));
+    if (out) out.assign(tf.fill([1], constantCritic(divergence)));
     this.adam = new Adam(this.net.parameters());
   }
 

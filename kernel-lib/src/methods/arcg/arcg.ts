@@ -35,7 +35,7 @@ export interface ModelSamples {
   dU: Float64Array;
   /** True when the run was stopped early (its frames are incomplete). */
   interrupted: boolean;
-  /** Numbers the model reports of these samples (an RDF error, say), copied into the record. */
+  /** Numbers the model reports of these samples (an RDF error, say), copied into the record of every iteration that uses them. */
   record?: Record<string, unknown>;
 }
 
@@ -235,7 +235,7 @@ export async function fitArcg(model: ImplicitModel, reference: FeatureRows, crit
       iteration: it, divergence: critic.divergence.fromBound(bound), criticLoss: -bound,
       gradientNorm: Math.hypot(...grad), gradientError: Math.hypot(...est.stdError),
       step: (largest * shrink) / o.kT, ess: w.ess, frames: samples.frames, resampled, seconds: 0, small: largest < tolerance || full.every((v, k) => Math.abs(v) <= thetaError[k]),
-      ...(resampled ? samples.record ?? {} : {}),
+      ...samples.record,
     };
     // Converged on two small steps in a row (a critic that has not yet found a difference gives
     // one), the second on fresh samples: reweighted ones carry the variance of where they were

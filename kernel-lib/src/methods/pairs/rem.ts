@@ -16,6 +16,7 @@
 import type { PairBasisSet } from '../../cg/pairBasisSet.js';
 import type { PairTable } from '../../cg/pairTable.js';
 import type { Rdf } from '../../analysis/rdf.js';
+import { uniformWeights, weightedMoments } from '../../analysis/reweight.js';
 import { solveSpd } from '../../cg/linalg.js';
 import type { LiquidData } from './data.js';
 import { kT, liquidRdf, pmfStart, RDF_ERROR_FROM, rdfRecord, rdfRms, sampleIteration, type IterationRecord, type IterativeOptions } from './iterate.js';
@@ -46,27 +47,9 @@ export interface RemResult {
 
 /** Mean of φ over frames, and its covariance when asked. */
 export function statistics(set: PairBasisSet, positions: ArrayLike<number>, frames: number, box: (f: number) => ArrayLike<number>, data: Pick<LiquidData, 'types' | 'n'> & { molecule?: Int32Array }, covariance: boolean): { mean: Float64Array; cov?: Float64Array } {
-  const k = set.size;
-  const mean = new Float64Array(k);
-  const second = covariance ? new Float64Array(k * k) : undefined;
-  const phi = new Float64Array(k);
-  for (let f = 0; f < frames; f++) {
-    phi.fill(0);
-    set.addStatistics(positions, box(f), data, 3 * data.n * f, phi);
-    for (let i = 0; i < k; i++) {
-      mean[i] += phi[i] / frames;
-      if (second && phi[i] !== 0) for (let j = i; j < k; j++) second[i * k + j] += (phi[i] * phi[j]) / frames;
-    }
-  }
-  if (!second) return { mean };
-  for (let i = 0; i < k; i++) {
-    for (let j = i; j < k; j++) {
-      const c = second[i * k + j] - mean[i] * mean[j];
-      second[i * k + j] = c;
-      second[j * k + i] = c;
-    }
-  }
-  return { mean, cov: second };
+  const rows = set.frameStatistics(positions, frames, box, data);
+  const uniform = uniformWeights(frames).weights;
+  return covariance ? weightedMoments(rows, frames, set.size, uniform) : { mean: weightedMoments(rows, frames, set.size, uniform).mean };
 }
 
 /**

@@ -1,0 +1,103 @@
+/**
+ * ARCG for CG liquids (`cglab fit pairs --method arcg`): the spline pair potentials of
+ * methods/pairs as the model, U_θ = θ·φ(R) with φ the pair basis statistics, sampled by the
+ * liquid's CG runs; the critic sees φ(R) too, so a linear critic is in the model's span and
+ * the fit lands where REM's does (⟨φ⟩_θ = ⟨φ⟩_ref); an MLP critic sees the same statistics
+ * through a network. It starts where REM does, from the potential of mean force.
+ */
+import type { Rdf } from '../../analysis/rdf.js';
+import type { PairBasisSet } from '../../cg/pairBasisSet.js';
+import type { PairTable } from '../../cg/pairTable.js';
+import { LinearCritic, MlpCritic, type Critic } from '../../nn/critic.js';
+import { fDivergence, type DivergenceName } from '../../nn/fDivergence.js';
+import type { LiquidData } from '../pairs/data.js';
+import { kT, liquidRdf, pmfStart, RDF_ERROR_FROM, rdfRecord, rdfRms, sampleIteration, type IterationRecord, type IterativeOptions } from '../pairs/iterate.js';
+import { fitArcg, type ArcgOptions, type ArcgState, type ImplicitModel } from './arcg.js';
+
+/** The critics by name. */
+export const CRITICS = ['linear', 'mlp'] as const;
+export type CriticKind = (typeof CRITICS)[number];
+
+/** Settings of ARCG on a liquid. */
+export interface ArcgPairsOptions extends IterativeOptions, Pick<ArcgOptions, 'criticSteps' | 'learningRate' | 'damping' | 'maxStep' | 'tolerance' | 'minEss' | 'resume'> {
+  /** Default 'linear'. */
+  critic?: CriticKind;
+  /** Default 'kl'. */
+  divergence?: DivergenceName;
+  /** Starting coefficients (default: the potential of mean force). */
+  start?: Float64Array;
+  /** Called after each iteration with the state to resume from. */
+  onState?: (state: ArcgState) => void;
+}
+
+/** An ARCG fit of a liquid. */
+export interface ArcgPairsResult {
+  basis: PairBasisSet;
+  theta: Float64Array;
+  /** Sampling error of θ (methods/arcg/arcg.ts). */
+  thetaError: Float64Array;
+  target: Rdf;
+  iterations: IterationRecord[];
+  converged: boolean;
+  tables: Map<string, PairTable>;
+  critic: Critic;
+  state: ArcgState;
+}
+
+/** The name of coefficient k of a basis set: its pair and knot. */
+export function coefficientName(set: PairBasisSet, k: number): string {
+  let p = 0;
+  while (p + 1 < set.pairs.length && set.offsets[p + 1] <= k) p++;
+  const i = k - set.offsets[p];
+  return `${set.pairName(p)} coefficient ${i} (knot r = ${(set.pairs[p].basis.rMin + i * set.pairs[p].basis.h).toFixed(3)} nm)`;
+}
+
+/**
+ * Fits the liquid's pair potentials by ARCG.
+ * @throws Error for an unknown critic or divergence, or from the fit (methods/arcg/arcg.ts).
+ */
+export async function arcgPairs(data: LiquidData, o: ArcgPairsOptions): Promise<ArcgPairsResult> {
+  const kind = o.critic ?? 'linear';
+  if (!CRITICS.includes(kind)) throw new Error(`arcg: unknown critic '${kind}': expected one of ${CRITICS.join(', ')}`);
+  const divergence = fDivergence(o.divergence ?? 'kl', 'arcg');
+  const target = liquidRdf(data.positions, data.frames, data.box, data, o.cutoff, o.bin);
+  const { set, theta: pmf } = pmfStart(data, target, o);
+  const start = o.start ?? pmf;
+  if (start.length !== set.size) throw new Error(`arcg: ${start.length} starting coefficients for a basis of ${set.size}`);
+  const from = o.errorFrom ?? RDF_ERROR_FROM;
+  const refRows = set.frameStatistics(data.positions, data.frames, (f) => data.box.subarray(3 * f, 3 * f + 3), data);
+  const reference = { x: refRows, n: data.frames };
+  const critic: Critic = kind === 'linear'
+    ? new LinearCritic(set.size, divergence, reference, { where: 'arcg critic' })
+    : new MlpCritic(set.size, divergence, reference, { where: 'arcg critic', seed: o.seed });
+  const model: ImplicitModel = {
+    size: set.size,
+    features: set.size,
+    parameterName: (k) => coefficientName(set, k),
+    async sample(theta, iteration, s) {
+      const { samples } = await sampleIteration(set, theta, data, { ...o, signal: s.signal, onProgress: (_, d, t) => s.onProgress?.(d, t) }, iteration);
+      const rows = samples.frames ? set.frameStatistics(samples.positions, samples.frames, () => samples.box, data) : new Float64Array(0);
+      const g = samples.frames ? liquidRdf(samples.positions, samples.frames, samples.box, data, o.cutoff, o.bin) : undefined;
+      return {
+        frames: samples.frames, features: rows, dU: rows, interrupted: samples.interrupted,
+        record: g ? { rdfError: rdfRms(g, target, from, o.cutoff), g: rdfRecord(g) } : {},
+      };
+    },
+  };
+  const iterations: IterationRecord[] = [];
+  let at = Float64Array.from(o.resume ? o.resume.theta : start);
+  const res = await fitArcg(model, reference, critic, start, {
+    kT: kT(o.temperature), iterations: o.iterations, criticSteps: o.criticSteps ?? (kind === 'mlp' ? 50 : 3),
+    learningRate: o.learningRate, damping: o.damping, maxStep: o.maxStep, tolerance: o.tolerance, minEss: o.minEss, resume: o.resume,
+    signal: o.signal, onProgress: o.onProgress,
+    onIteration: (record, state) => {
+      // The record is of the samples of θ at the iteration's start: those are its tables.
+      const rec = { ...record, rdfError: record.rdfError as number, g: record.g as Record<string, number[]> };
+      iterations.push(rec);
+      o.onIteration?.(rec, set.tables(at));
+      at = Float64Array.from(state.theta);
+      o.onState?.(state);
+    },
+  });
+  return { basis: set, theta: res.theta, thetaError: res.thetaError, target, iterations, converged: res.converged, tables: set.tables(res.theta), critic, state: res.state };
+}
