@@ -81,7 +81,7 @@ test('fit pairs: bad input names the file and what is wrong', () => {
   assert.notEqual(half.status, 0);
   assert.match(half.stderr, /--cutoff 1\.2 nm.*liquid\.npz, box of frame 0.*at most half the shortest box edge \(1 nm\)/);
   const method = cglab(['fit', 'pairs', '--data', npz, '--method', 'vq', '--out', at('bad2')]);
-  assert.match(method.stderr, /--method must be one of fm, ibi, rem, got 'vq'/);
+  assert.match(method.stderr, /--method must be one of fm, ibi, rem, arcg, got 'vq'/);
   // A target RDF that is zero where the liquid has pairs cannot be inverted.
   const target = at('target.csv');
   const lines = ['r_nm,CG-CG', ...Array.from({ length: 35 }, (_, b) => `${(0.01 + 0.02 * b).toFixed(2)},${b >= 14 && b < 18 ? 0 : 1}`)];

@@ -130,6 +130,16 @@ function evaluate(x: ArrayLike<number>, frames: number, nBeads: number, t: Geome
   return { values, jac: { frames, nBeads, size, beads, grad } };
 }
 
+/**
+ * The features of `tuples` (as {@link geometryFeatures}) of frames x [frames, nBeads, 3] on the
+ * host, in float64, with `addGradient(dy, out)` adding Jᵀ dy to out [frames, nBeads, 3]: the
+ * chain rule for any function of the features (dy its derivatives [frames, size]).
+ */
+export function hostGeometry(x: ArrayLike<number>, frames: number, nBeads: number, tuples: GeometryTuples): { values: Float64Array; size: number; addGradient: (dy: ArrayLike<number>, out: Float64Array) => void } {
+  const { values, jac } = evaluate(x, frames, nBeads, tuples);
+  return { values, size: jac.size, addGradient: (dy, out) => addTransposeProduct(jac, dy, out) };
+}
+
 /** Jᵀ dy: dy [frames, size] → [frames, nBeads, 3]. */
 function transposeProduct(jac: Jacobian, dy: ArrayLike<number>): Float32Array {
   const out = new Float64Array(jac.frames * jac.nBeads * 3);

@@ -1,5 +1,5 @@
 /**
- * `cglab fit pairs --data <data set | NPZ with positions, forces, box> --method fm|ibi|rem
+ * `cglab fit pairs --data <data set | NPZ with positions, forces, box> --method fm|ibi|rem|arcg
  * [--cutoff 0.9] [--bin 0.01] [--temperature 300] [--iterations N] [--seed S] --out <dir>`:
  * pair potentials of a CG liquid (methods/pairs), written as a model folder that `cglab
  * simulate` runs (methods/pairs/modelDir.ts). Also `--top file.pdb` (the atoms' topology: one
@@ -11,7 +11,7 @@
  * `--pressure P` (IBI: bar, switches the pressure ramp on), `--target rdf.csv` (IBI: the RDF to
  * match); `--regularisation` (FM, 1e-3). `--method arcg` (methods/arcg/pairs.ts) takes `--critic
  * linear|mlp` (linear), `--divergence kl|js` (kl), `--critic-steps`, `--learning-rate`,
- * `--min-ess` and `--resume` (go on from `<out>/arcg-state.json`, written after every
+ * `--min-ess`, `--ridge` and `--resume` (go on from `<out>/arcg-state.json`, written after every
  * iteration). Ctrl-C keeps what was computed.
  */
 import { readFileSync } from 'node:fs';
@@ -28,24 +28,26 @@ import { PAIRS_FORMAT, PAIRS_VERSION, writeIteration, writeLiquidFrames, writePa
 import { remPairs } from '../methods/pairs/rem.js';
 import { arcgPairs, CRITICS, type CriticKind } from '../methods/arcg/pairs.js';
 import { ARCG_STATE_FILE, readArcgState, writeArcgState } from '../methods/arcg/stateFile.js';
-import { fDivergence } from '../nn/fDivergence.js';
+import { fDivergence, type DivergenceName } from '../nn/fDivergence.js';
+import type { ArcgState } from '../methods/arcg/arcg.js';
+import { initBackend } from '../backend/select.js';
 import { progressBar } from '../util/progress.js';
-import { optString, parseArgs } from './args.js';
+import { optString, parseArgs, type ParsedArgs } from './args.js';
 import { abortOnSigint, numberOption, requiredOption } from './train.js';
 
 const METHODS = ['fm', 'ibi', 'rem', 'arcg'];
 /** Options only some methods take. */
 const ONLY: Record<string, string[]> = {
   ibi: ['target', 'pressure'], fm: ['regularisation'],
-  arcg: ['critic', 'divergence', 'critic-steps', 'learning-rate', 'min-ess', 'resume'],
+  arcg: ['critic', 'divergence', 'critic-steps', 'learning-rate', 'min-ess', 'ridge', 'resume'],
 };
 
 export async function fitCommand(argv: string[]): Promise<number> {
   const [what, ...rest] = argv;
-  if (what !== 'pairs') throw new Error(`cglab fit: expected 'pairs' (cglab fit pairs --data … --method fm|ibi|rem --out <dir>), got '${what ?? ''}'`);
+  if (what !== 'pairs') throw new Error(`cglab fit: expected 'pairs' (cglab fit pairs --data … --method fm|ibi|rem|arcg --out <dir>), got '${what ?? ''}'`);
   const cmd = 'fit pairs';
   const args = parseArgs(rest, {
-    valued: ['data', 'top', 'beads', 'method', 'cutoff', 'bin', 'temperature', 'iterations', 'seed', 'out', 'frames', 'replicas', 'ps', 'skip-ps', 'save-every-ps', 'dt', 'tolerance', 'pressure', 'target', 'regularisation', 'critic', 'divergence', 'critic-steps', 'learning-rate', 'min-ess'],
+    valued: ['data', 'top', 'beads', 'method', 'cutoff', 'bin', 'temperature', 'iterations', 'seed', 'out', 'frames', 'replicas', 'ps', 'skip-ps', 'save-every-ps', 'dt', 'tolerance', 'pressure', 'target', 'regularisation', 'critic', 'divergence', 'critic-steps', 'learning-rate', 'min-ess', 'ridge'],
     flags: ['resume'],
   }, cmd);
   if (args.positional.length) throw new Error(`cglab ${cmd}: unexpected argument '${args.positional[0]}'`);
@@ -87,6 +89,9 @@ export async function fitCommand(argv: string[]): Promise<number> {
     ...(data.bonds ? { bonds: data.bonds } : {}),
     ...(data.angles ? { angles: data.angles } : {}),
   };
+  // What --method arcg resumes from, checked before anything is written.
+  const arcgSetup = method === 'arcg' ? arcgOptions(args, cmd, out) : undefined;
+  if (arcgSetup?.critic === 'mlp') await initBackend();
   try {
     writeLiquidFrames(out, data);
     if (method === 'fm') {
@@ -146,15 +151,12 @@ export async function fitCommand(argv: string[]): Promise<number> {
       finishIterative(out, base, res, iterations, t0, { converged: res.converged, relativeEntropy: res.relativeEntropy, coefficients: knotTable(res.basis, res.theta) });
       done(out, res.tables, ac.signal.aborted);
     } else {
-      const critic = optString(args, 'critic') ?? 'linear';
-      if (!(CRITICS as readonly string[]).includes(critic)) throw new Error(`cglab ${cmd}: --critic must be one of ${CRITICS.join(', ')}, got '${critic}'`);
-      const divergence = fDivergence(optString(args, 'divergence') ?? 'kl', `cglab ${cmd}: --divergence`).name;
-      const resume = args.options.has('resume') ? readArcgState(out) : undefined;
+      const { critic, divergence, resume } = arcgSetup as ArcgSetup;
       if (resume) process.stderr.write(`cglab ${cmd}: resuming from ${out}/${ARCG_STATE_FILE} at iteration ${resume.iteration}\n`);
       const res = await arcgPairs(data, {
-        ...iterative, tolerance, critic: critic as CriticKind, divergence, resume,
+        ...iterative, tolerance, critic, divergence, resume,
         criticSteps: numberOption(args, 'critic-steps', cmd), learningRate: numberOption(args, 'learning-rate', cmd), minEss: numberOption(args, 'min-ess', cmd),
-        onState: (state) => writeArcgState(out, state),
+        ridge: numberOption(args, 'ridge', cmd), onState: (state) => writeArcgState(out, state),
       });
       res.critic.dispose();
       finishIterative(out, base, { ...res, iterations: res.state.records as unknown as IterationRecord[] }, res.state.records as unknown as IterationRecord[], t0, {
@@ -166,6 +168,29 @@ export async function fitCommand(argv: string[]): Promise<number> {
   } finally {
     uninstall();
   }
+}
+
+interface ArcgSetup {
+  critic: CriticKind;
+  divergence: DivergenceName;
+  resume?: ArcgState;
+}
+
+/**
+ * --critic, --divergence and the state --resume goes on from.
+ * @throws Error for an unknown critic or divergence, or a saved state of another critic or
+ *   divergence than asked for (the state's own are taken when none is asked for).
+ */
+function arcgOptions(args: ParsedArgs, cmd: string, out: string): ArcgSetup {
+  const resume = args.options.has('resume') ? readArcgState(out) : undefined;
+  const saved = resume?.critic.config;
+  const critic = optString(args, 'critic') ?? (saved?.kind as string | undefined) ?? 'linear';
+  if (!(CRITICS as readonly string[]).includes(critic)) throw new Error(`cglab ${cmd}: --critic must be one of ${CRITICS.join(', ')}, got '${critic}'`);
+  const divergence = fDivergence(optString(args, 'divergence') ?? (saved?.divergence as string | undefined) ?? 'kl', `cglab ${cmd}: --divergence`).name;
+  if (saved && (saved.kind !== critic || saved.divergence !== divergence)) {
+    throw new Error(`cglab ${cmd}: ${out}/${ARCG_STATE_FILE} holds a ${String(saved.kind)} critic for ${String(saved.divergence)}, not the ${critic} critic for ${divergence} asked for: resume with the same --critic and --divergence`);
+  }
+  return { critic: critic as CriticKind, divergence, resume };
 }
 
 function finishIterative(out: string, base: Omit<PairsInfo, 'tables' | 'record'>, res: { tables: Map<string, PairTable>; iterations: IterationRecord[]; target: Rdf }, iterations: IterationRecord[], t0: number, extra: Record<string, unknown>): void {

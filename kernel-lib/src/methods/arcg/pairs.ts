@@ -24,6 +24,8 @@ export interface ArcgPairsOptions extends IterativeOptions, Pick<ArcgOptions, 'c
   critic?: CriticKind;
   /** Default 'kl'. */
   divergence?: DivergenceName;
+  /** The critic's ridge (nn/critic.ts; default 1e-3). */
+  ridge?: number;
   /** Starting coefficients (default: the potential of mean force). */
   start?: Float64Array;
   /** Called after each iteration with the state to resume from. */
@@ -64,12 +66,15 @@ export async function arcgPairs(data: LiquidData, o: ArcgPairsOptions): Promise<
   const { set, theta: pmf } = pmfStart(data, target, o);
   const start = o.start ?? pmf;
   if (start.length !== set.size) throw new Error(`arcg: ${start.length} starting coefficients for a basis of ${set.size}`);
+  if (o.resume && o.resume.theta.length !== set.size) {
+    throw new Error(`arcg: the state to resume from has ${o.resume.theta.length} coefficients, the basis of these settings ${set.size}: resume with the --cutoff and --bin it was fitted with`);
+  }
   const from = o.errorFrom ?? RDF_ERROR_FROM;
   const refRows = set.frameStatistics(data.positions, data.frames, (f) => data.box.subarray(3 * f, 3 * f + 3), data);
   const reference = { x: refRows, n: data.frames };
   const critic: Critic = kind === 'linear'
-    ? new LinearCritic(set.size, divergence, reference, { where: 'arcg critic' })
-    : new MlpCritic(set.size, divergence, reference, { where: 'arcg critic', seed: o.seed });
+    ? new LinearCritic(set.size, divergence, reference, { where: 'arcg critic', ridge: o.ridge })
+    : new MlpCritic(set.size, divergence, reference, { where: 'arcg critic', seed: o.seed, ridge: o.ridge });
   const model: ImplicitModel = {
     size: set.size,
     features: set.size,
