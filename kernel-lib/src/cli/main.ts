@@ -38,7 +38,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   },
   train: {
     run: trainCommand,
-    summary: 'train a CG model: forcematching --data <data.npz> [--top file.pdb] --map backbone5|backbone6|<map.json> --model cgnet|cgschnet [--epochs N] [--seed S] --out <dir>',
+    summary: 'train a CG model: forcematching --data <data.npz> [--top file.pdb] --map backbone5|backbone6|<map.json> --model cgnet|cgschnet [--epochs N] [--seed S] --out <dir>; arcg --data <data.npz> [--top file.pdb] [--map backbone5] --model <spec.json> [--seed S] [--resume] --out <dir>',
   },
 };
 

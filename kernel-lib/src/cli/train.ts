@@ -8,6 +8,7 @@
  * from the last complete epoch.
  */
 import { initBackend } from '../backend/select.js';
+import { trainArcgCommand } from './trainArcg.js';
 import { readDataset } from '../io/dataset.js';
 import { mapDataset, type ForceMapChoice } from '../methods/forcematching/data.js';
 import { mapSpecByName } from '../methods/forcematching/mapping.js';
@@ -17,7 +18,7 @@ import { trainForceMatching } from '../methods/forcematching/train.js';
 import { progressBar } from '../util/progress.js';
 import { optString, parseArgs, type ParsedArgs } from './args.js';
 
-const METHODS = ['forcematching'];
+const METHODS = ['forcematching', 'arcg'];
 
 /** A numeric option, or `dflt` when absent. */
 export function numberOption(args: ParsedArgs, name: string, command: string, dflt?: number): number | undefined {
@@ -47,6 +48,9 @@ export function abortOnSigint(ac: AbortController, message: string): () => void 
 }
 
 export async function trainCommand(argv: string[]): Promise<number> {
+  if (argv[0] === 'arcg') {
+    return trainArcgCommand(parseArgs(argv.slice(1), { valued: ['data', 'top', 'map', 'model', 'seed', 'out', 'temperature', 'frames'], flags: ['resume'] }, 'train arcg'));
+  }
   const cmd = 'train forcematching';
   const args = parseArgs(argv, {
     valued: ['data', 'top', 'map', 'model', 'epochs', 'seed', 'out', 'temperature', 'force-map', 'frames', 'batch-size', 'lr', 'target'],
