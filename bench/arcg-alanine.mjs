@@ -1,0 +1,126 @@
+#!/usr/bin/env node
+// ARCG on alanine dipeptide's backbone beads (C N CA C N, the backbone5 map), judged by the φ/ψ
+// free-energy surface of the fitted model against the all-atom one, beside force matching on
+// the same data:
+//   - arcg-linear: the chain terms (harmonic bonds and angles, φ and ψ Fourier series to 2nd
+//     order) plus the φ×ψ coupling terms to 2nd order, a linear critic in that span (= REM);
+//   - arcg-mlp: the same model, an MLP critic (32, 32) on the beads' distances, angles and
+//     dihedral (cos, sin);
+//   - arcg-virtual: arcg-linear plus a virtual CB site tied to CA (a bond, two angles, an
+//     improper and two dihedrals with the backbone), which the critic never sees;
+//   - cgnet: `cglab train forcematching --model cgnet` with its defaults, then `cglab simulate`.
+// Every ARCG fit is `cglab train arcg` (wall time by the clock); each model is then run as
+// ARCG_REPLICAS Langevin replicas × ARCG_PS ps (first 5 ps dropped) and its φ/ψ surface
+// compared with bench/lib/phipsi.mjs (KL on common bins, αR/β).
+// Env: ARCG_DATA (a data set; default: generated and cached, ALA_REPLICAS × ALA_NS ns, a frame
+// every 1 ps), ALA_REPLICAS 4, ALA_NS 2, ARCG_ITER 20, ARCG_REPLICAS 32, ARCG_PS 50,
+// ARCG_FIT_PS 20 (CG ps per replica per ARCG iteration), ARCG_MODELS arcg-linear,arcg-mlp,arcg-virtual,cgnet.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { dihedrals } from '../kernel-lib/dist/analysis/geometry.js';
+import { internalBasis } from '../kernel-lib/dist/cg/internalBasis.js';
+import { ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI } from '../kernel-lib/dist/datasets/alanineDipeptide.js';
+import { readDataset } from '../kernel-lib/dist/io/dataset.js';
+import { replicaFrames, simulateReplicas } from '../kernel-lib/dist/md/replicas.js';
+import { mapDataset } from '../kernel-lib/dist/methods/forcematching/data.js';
+import { mapSpecByName } from '../kernel-lib/dist/methods/forcematching/mapping.js';
+import { basisPotential } from '../kernel-lib/dist/physics/basisPotential.js';
+import { degrees } from '../kernel-lib/dist/units.js';
+import { betaOf, compare, fmt } from './lib/phipsi.mjs';
+
+const env = (k, d) => process.env[k] ?? d;
+const ITER = Number(env('ARCG_ITER', 20));
+const REPLICAS = Number(env('ARCG_REPLICAS', 32));
+const PS = Number(env('ARCG_PS', 50));
+const FIT_PS = Number(env('ARCG_FIT_PS', 20));
+const MODELS = env('ARCG_MODELS', 'arcg-linear,arcg-mlp,arcg-virtual,cgnet').split(',');
+const bin = fileURLToPath(new URL('../kernel-lib/bin/cglab.mjs', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'cglab-bench-arcg-ala-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+
+function cglab(args) {
+  const t = performance.now();
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const lines = r.stderr.split(/[\r\n]/).filter((l) => l.trim());
+  if (r.status !== 0) throw new Error(`cglab ${args.join(' ')} exited with ${r.status}: ${lines.slice(-3).join(' | ')}`);
+  return { s: (performance.now() - t) / 1000, lines };
+}
+
+let data = process.env.ARCG_DATA;
+if (!data) {
+  data = join(dir, 'ala.npz');
+  const g = cglab(['generate', 'alanine-dipeptide', '--ns', env('ALA_NS', '2'), '--replicas', env('ALA_REPLICAS', '4'), '--save-every-ps', '1', '--equilibrate-ps', '10', '--seed', '1', '--out', data]);
+  console.log(`data: generated (or read from the cache) in ${fmt(g.s, 0)} s`);
+}
+const all = readDataset(data);
+const ref = compare(degrees(dihedrals(all.positions, all.nAtoms, ALANINE_DIPEPTIDE_PHI)), degrees(dihedrals(all.positions, all.nAtoms, ALANINE_DIPEPTIDE_PSI)));
+console.log(`reference: ${all.nFrames} frames; αR ${fmt(ref.pops.alphaR)}, β ${fmt(betaOf(ref.pops))}, αR/β ${fmt(ref.ratio)}`);
+const mapped = mapDataset(all, mapSpecByName('backbone5'), { source: data });
+const beads = mapped.trajectory.nAtoms;
+
+const phiPsi = [[0, 1, 2, 3], [1, 2, 3, 4]];
+const coupling = { kind: 'dihedralPair', a: phiPsi[0], b: phiPsi[1], order: 2 };
+const virtualTerms = [
+  { kind: 'bond', beads: [2, 5], q0: 0.153, scale: 0.01 },
+  { kind: 'angle', beads: [1, 2, 5], q0: 1.91, scale: 0.1 },
+  { kind: 'angle', beads: [3, 2, 5], q0: 1.91, scale: 0.1 },
+  { kind: 'dihedral', beads: [1, 3, 2, 5], order: 1 },
+  { kind: 'dihedral', beads: [0, 1, 2, 5], order: 2 },
+  { kind: 'dihedral', beads: [5, 2, 3, 4], order: 2 },
+];
+const sampling = { replicas: 32, ps: FIT_PS, saveEveryPs: 0.2, dt: 0.002 };
+const specs = {
+  'arcg-linear': { terms: [coupling], sampling, iterations: ITER },
+  'arcg-mlp': { terms: [coupling], critic: { kind: 'mlp', hidden: [32, 32] }, sampling, iterations: ITER, learningRate: 0.5 },
+  'arcg-virtual': { virtualSites: [{ name: 'CB', mass: 15, near: 2 }], terms: [coupling, ...virtualTerms], sampling, iterations: ITER },
+};
+
+/** φ/ψ (degrees) of a run of the ARCG model in `out`/arcg.json, from mapped frames. */
+async function runArcg(out) {
+  const info = JSON.parse(readFileSync(join(out, 'arcg.json'), 'utf8'));
+  const n = info.masses.length;
+  const basis = internalBasis(n, info.terms);
+  const theta = info.parameters.map((p) => p.theta);
+  const starts = new Float64Array(REPLICAS * n * 3);
+  const per = 3 * beads;
+  for (let r = 0; r < REPLICAS; r++) {
+    const f = Math.floor((r * mapped.trajectory.nFrames) / REPLICAS);
+    for (let i = 0; i < per; i++) starts[r * n * 3 + i] = mapped.trajectory.positions[f * per + i];
+    for (let v = beads; v < n; v++) for (let c = 0; c < 3; c++) starts[r * n * 3 + 3 * v + c] = starts[r * n * 3 + 3 * 2 + c] + (c === 0 ? 0.15 : 0);
+  }
+  const res = await simulateReplicas(basisPotential(basis, theta), { starts, replicas: REPLICAS, masses: Float64Array.from(info.masses), temperature: 300, dt: 0.002, ps: PS + 5, saveEveryPs: 0.5, seed: 77 });
+  const x = replicaFrames(res, Math.round(5 / 0.5));
+  return phiPsi.map((q) => degrees(dihedrals(x, n, q)));
+}
+
+function report(name, seconds, phi, psi) {
+  const r = compare(phi, psi, ref);
+  console.log(`  ${name.padEnd(13)} fit ${fmt(seconds, 0).padStart(5)} s; KL ${fmt(r.kl)} (coverage ${fmt(r.coverage)}), MSE ${fmt(r.mse, 2)}, αR ${fmt(r.pops.alphaR)}, β ${fmt(betaOf(r.pops))}, αR/β ${fmt(r.ratio)} (${fmt((100 * (r.ratio - ref.ratio)) / ref.ratio, 1)} %)`);
+}
+
+console.log(`models judged on ${REPLICAS} replicas × ${PS} ps after 5 ps; ARCG: ${ITER} iterations of 32 replicas × ${FIT_PS} ps`);
+for (const name of MODELS) {
+  const out = join(dir, name);
+  if (name === 'cgnet') {
+    const train = cglab(['train', 'forcematching', '--data', data, '--map', 'backbone5', '--model', 'cgnet', '--out', out]);
+    const traj = join(out, 'check.npz');
+    cglab(['simulate', '--model', out, '--replicas', String(REPLICAS), '--ps', String(PS + 5), '--dt', '0.002', '--save-every-ps', '0.5', '--seed', '77', '--out', traj]);
+    const sim = readDataset(traj);
+    const perReplica = sim.nFrames / REPLICAS;
+    const skip = Math.round(5 / 0.5);
+    const kept = new Float32Array(REPLICAS * (perReplica - skip) * sim.nAtoms * 3);
+    for (let r = 0; r < REPLICAS; r++) kept.set(sim.positions.subarray((r * perReplica + skip) * sim.nAtoms * 3, (r + 1) * perReplica * sim.nAtoms * 3), r * (perReplica - skip) * sim.nAtoms * 3);
+    const [phi, psi] = phiPsi.map((q) => degrees(dihedrals(kept, sim.nAtoms, q)));
+    report(name, train.s, phi, psi);
+    continue;
+  }
+  const spec = join(dir, `${name}.json`);
+  rmSync(out, { recursive: true, force: true });
+  writeFileSync(spec, JSON.stringify(specs[name]));
+  const fit = cglab(['train', 'arcg', '--data', data, '--model', spec, '--out', out]);
+  const [phi, psi] = await runArcg(out);
+  report(name, fit.s, phi, psi);
+}
