@@ -17,7 +17,7 @@
  * The Jacobian is stored sparsely: each feature depends on at most four beads.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { HostForces } from '../nn/energyModel.js';
+import type { HostForces } from './energyTerm.js';
 
 /** Which coordinates, as bead tuples; features come out in this order: pairs, angles, then (cos, sin) per dihedral. */
 export interface GeometryTuples {

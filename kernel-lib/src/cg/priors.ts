@@ -24,7 +24,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { angle, dihedral, distance } from '../analysis/geometry.js';
 import { kT } from '../units.js';
-import type { EnergyTerm } from '../nn/energyModel.js';
+import type { EnergyTerm } from './energyTerm.js';
 import type { JsonObject } from '../nn/params.js';
 import type { Pair, Quad, Triple } from './features.js';
 import { featureEnergy, type FeatureEnergyFn, type FeatureHostEnergy } from './geometryOp.js';

@@ -16,7 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { allPairs } from '../backend/ops.js';
 import { distances } from '../cg/features.js';
 import { Random } from '../util/random.js';
-import type { EnergyTerm, HostForces } from './energyModel.js';
+import type { EnergyTerm, HostForces } from '../cg/energyTerm.js';
 import { checkActivation, Dense, MLP, type Activation } from './mlp.js';
 import type { JsonObject } from './params.js';
 import { cosineCutoff, GaussianRbf } from './rbf.js';

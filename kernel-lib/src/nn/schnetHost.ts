@@ -14,7 +14,7 @@
  */
 import { hostSgemm } from '../backend/nativeGemm.js';
 import { allPairs } from '../backend/ops.js';
-import type { HostForces } from './energyModel.js';
+import type { HostForces } from '../cg/energyTerm.js';
 import { filterTable } from './filterTable.js';
 import { HostBuffer } from './hostBuffer.js';
 import type { SchNet } from './schnet.js';
