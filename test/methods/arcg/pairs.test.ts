@@ -67,7 +67,7 @@ test('arcgPairs: records RDF errors and steps, names coefficients by pair and kn
   const after = potentialRms(res.tables.get('CG-CG') as PairTable);
   assert.ok(after < 0.5 && after < before / 2, `potential rms error ${before} → ${after} kJ/mol over 0.3–0.7 nm`);
   for (const r of res.iterations) assert.ok(Number.isFinite(r.divergence) && Number.isFinite(r.step) && r.frames > 0);
-  assert.match(coefficientName(set, 3), /^CG-CG coefficient 3 \(knot r = 0\.\d{3} nm\)$/);
+  assert.match(coefficientName(set, 3), /^CG-CG coefficient 3 \(B-spline centred at r = 0\.\d{3} nm\)$/);
   assert.equal(res.state.iteration, 5);
   res.critic.dispose();
 });

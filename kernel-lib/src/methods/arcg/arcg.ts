@@ -23,7 +23,7 @@
  * is exact: ΔU = (θ − θ_s)·φ.
  */
 import { boltzmannGradient, boltzmannWeights, meanCovariance, uniformWeights, weightedMoments, type Weights } from '../../analysis/reweight.js';
-import { solveSpd } from '../../cg/linalg.js';
+import { solveSpd, symmetricEigen } from '../../cg/linalg.js';
 import type { Critic, CriticState, FeatureRows } from '../../nn/critic.js';
 
 /** Samples of the model at one θ, with what ARCG needs of each. */
@@ -71,7 +71,11 @@ export interface ArcgRecord {
   frames: number;
   /** True when the samples were drawn at this iteration's θ, false when reused by reweighting. */
   resampled: boolean;
-  /** True when the full step was below the tolerance or within θ's sampling error. */
+  /** The iteration whose θ drew the samples used (this one when resampled). */
+  sampledAt: number;
+  /** rms of the full step over θ's sampling error (1: a step of pure noise). */
+  noise: number;
+  /** True when the full step was below the tolerance or at the noise floor. */
   small: boolean;
   seconds: number;
   [key: string]: unknown;
@@ -102,13 +106,16 @@ export interface ArcgOptions {
   maxStep?: number;
   /**
    * Stop when the full step is small on two iterations in a row, the second on fresh samples:
-   * every component within θ's sampling error (`thetaError`), or the largest below this, kT;
-   * default 0.005.
+   * at the noise floor (the rms over parameters of step / `thetaError` at most 1.5: a step of
+   * pure sampling noise has rms 1), or the largest below this, kT; default 0.005. 0: never
+   * stop early, run every iteration.
    */
   tolerance?: number;
   /** Resample when the reweighted samples' effective size falls below this fraction; default 0.5 (1: always resample). */
   minEss?: number;
-  /** Blocks of frames for standard errors; default 5. */
+  /** Use one set of samples for at most this many iterations; default 4. */
+  maxReuse?: number;
+  /** Blocks of frames for standard errors; default 10. */
   blocks?: number;
   /** Continue from a saved state (θ and critic) instead of `start`. */
   resume?: ArcgState;
@@ -122,11 +129,14 @@ export interface ArcgOptions {
 export interface ArcgResult {
   theta: Float64Array;
   /**
-   * Statistical error of θ from the CG sampling at the last iteration: the fixed point
-   * ⟨φ⟩_θ = ⟨φ⟩_ref moves by β F⁻¹ δ⟨φ⟩_θ, so the error is β √diag(F⁻¹ Σ F⁻¹), with Σ the
-   * block covariance of the model samples' mean φ and F the Fisher matrix (NaN before any
-   * iteration or with one block). The reference's own sampling error is not included: a
-   * method fitted to the same reference (REM) shares it.
+   * Statistical error of θ from the CG sampling at the last iteration, for a critic whose
+   * features are ∂U/∂θ (a linear critic in the model's span, no virtual sites): the fixed
+   * point ⟨φ⟩_θ = ⟨φ⟩_ref moves by β F⁻¹ δ⟨φ⟩_θ, so the error is β √diag(F⁻¹ Σ F⁻¹), with Σ
+   * the block covariance of the model samples' mean φ and F the undamped Fisher matrix (NaN
+   * before any iteration, with one block, or for a parameter the samples do not determine).
+   * Other critics reach other fixed points; there it only sizes the noise of the step. The
+   * reference's own sampling error is not included: a method fitted to the same reference
+   * (REM) shares it.
    */
   thetaError: Float64Array;
   records: ArcgRecord[];
@@ -155,13 +165,14 @@ export async function fitArcg(model: ImplicitModel, reference: FeatureRows, crit
   const maxStep = (o.maxStep ?? 0.5) * o.kT;
   const tolerance = (o.tolerance ?? 0.005) * o.kT;
   const minEss = o.minEss ?? 0.5;
-  const blocks = o.blocks ?? 5;
+  const blocks = o.blocks ?? 10;
+  const maxReuse = o.maxReuse ?? 4;
   let theta = Float64Array.from(o.resume ? o.resume.theta : start);
   if (theta.length !== size) throw new Error(`arcg: ${theta.length} starting parameters for a model of ${size}`);
   if (o.resume) critic.restore(o.resume.critic);
   const records: ArcgRecord[] = o.resume ? [...o.resume.records] : [];
   const first = o.resume?.iteration ?? 0;
-  let drawn: { samples: ModelSamples; theta: Float64Array } | undefined;
+  let drawn: { samples: ModelSamples; theta: Float64Array; iteration: number; uses: number } | undefined;
   let lastStep: Float64Array | undefined;
   let converged = false;
   let thetaError = new Float64Array(size).fill(NaN);
@@ -178,7 +189,7 @@ export async function fitArcg(model: ImplicitModel, reference: FeatureRows, crit
   for (let it = first; it < o.iterations && !o.signal?.aborted; it++) {
     const t0 = Date.now();
     let weights: Weights | undefined;
-    if (drawn && minEss < 1) {
+    if (drawn && minEss < 1 && drawn.uses < maxReuse) {
       const { samples, theta: at } = drawn;
       const dth = Float64Array.from(theta, (t, k) => t - at[k]);
       const deltaU = Float64Array.from({ length: samples.frames }, (_, f) => {
@@ -202,9 +213,10 @@ export async function fitArcg(model: ImplicitModel, reference: FeatureRows, crit
       for (let i = 0; i < samples.dU.length; i++) {
         if (!Number.isFinite(samples.dU[i])) throw diagnose(it, `the CG samples hold ${samples.dU[i]} in ∂U/∂θ (${model.parameterName(i % size)}, frame ${Math.floor(i / size)})`);
       }
-      drawn = { samples, theta: Float64Array.from(theta) };
+      drawn = { samples, theta: Float64Array.from(theta), iteration: it, uses: 0 };
       weights = uniformWeights(samples.frames);
     }
+    (drawn as { uses: number }).uses++;
     const { samples } = drawn as { samples: ModelSamples };
     const w = weights as Weights;
     const rows: FeatureRows = { x: samples.features, n: samples.frames, weights: w.weights };
@@ -221,25 +233,25 @@ export async function fitArcg(model: ImplicitModel, reference: FeatureRows, crit
     const grad = est.gradient.map((g) => -g);
     if (!grad.every(Number.isFinite)) throw diagnose(it, 'the generator gradient is not finite (term: covariance estimator)');
     const fisher = weightedMoments(samples.dU, samples.frames, size, w.weights).cov.map((c) => beta * beta * c);
+    thetaError = samplingError(fisher, meanCovariance(samples.dU, samples.frames, size, w.weights, blocks), size, beta);
     let diag = 0;
     for (let k = 0; k < size; k++) diag += fisher[k * size + k] / size;
     for (let k = 0; k < size; k++) fisher[k * size + k] += damping * diag + 1e-12;
     const full = solveSpd(fisher, size, grad.map((g) => -eta * g), 1);
     if (!full) throw diagnose(it, 'the Fisher matrix β²Cov(∂U/∂θ) is singular even with the damping (term: natural gradient): sample longer or raise the damping');
-    const spread = solveSpd(fisher, size, meanCovariance(samples.dU, samples.frames, size, w.weights, blocks), size);
-    const sandwich = spread && solveSpd(fisher, size, transpose(spread, size), size);
-    if (sandwich) thetaError = Float64Array.from({ length: size }, (_, k) => beta * Math.sqrt(Math.abs(sandwich[k * size + k])));
     const largest = full.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     const shrink = largest > maxStep ? maxStep / largest : 1;
     const record: ArcgRecord = {
       iteration: it, divergence: critic.divergence.fromBound(bound), criticLoss: -bound,
       gradientNorm: Math.hypot(...grad), gradientError: Math.hypot(...est.stdError),
-      step: (largest * shrink) / o.kT, ess: w.ess, frames: samples.frames, resampled, seconds: 0, small: largest < tolerance || full.every((v, k) => Math.abs(v) <= thetaError[k]),
+      step: (largest * shrink) / o.kT, ess: w.ess, frames: samples.frames, resampled, sampledAt: (drawn as { iteration: number }).iteration, seconds: 0,
+      noise: noiseRatio(full, thetaError), small: false,
       ...samples.record,
     };
     // Converged on two small steps in a row (a critic that has not yet found a difference gives
     // one), the second on fresh samples: reweighted ones carry the variance of where they were
     // drawn. Small: below the tolerance, or every component within θ's sampling error.
+    record.small = tolerance > 0 && (largest < tolerance || record.noise <= 1.5);
     const small = record.small && records.length > 0 && records[records.length - 1].small;
     converged = small && resampled;
     if (small && !resampled) drawn = undefined;
@@ -256,6 +268,48 @@ export async function fitArcg(model: ImplicitModel, reference: FeatureRows, crit
   return { theta, thetaError, records, converged, state: state(next) };
 }
 
-function transpose(a: Float64Array, n: number): Float64Array {
-  return Float64Array.from(a, (_, q) => a[(q % n) * n + Math.floor(q / n)]);
+/**
+ * β √diag(F⁻¹ Σ F⁻¹) on the parameters F determines: F's eigenvalues below 1e-10 of its largest
+ * are left out (a pseudo-inverse), and a parameter that lies mostly in such directions gets NaN.
+ */
+function samplingError(fisher: Float64Array, sigma: Float64Array, size: number, beta: number): Float64Array {
+  if (sigma.some((v) => !Number.isFinite(v))) return new Float64Array(size).fill(NaN);
+  // Eigenvectors are the rows of `vectors`: e_a[i] = vectors[a·size + i].
+  const { values, vectors } = symmetricEigen(fisher, size);
+  const top = values.reduce((m, v) => Math.max(m, v), 0);
+  const kept = Array.from(values, (v, a) => (v > 1e-10 * top ? a : -1)).filter((a) => a >= 0);
+  const e = (a: number, i: number): number => vectors[a * size + i];
+  // (F⁺ Σ F⁺)_kk = Σ_ab e_a[k] e_b[k] (e_aᵀ Σ e_b) / (λ_a λ_b) over the kept eigenvectors a, b.
+  const sigmaE = kept.map((b) => Float64Array.from({ length: size }, (_, i) => {
+    let t = 0;
+    for (let j = 0; j < size; j++) t += sigma[i * size + j] * e(b, j);
+    return t;
+  }));
+  const inner = kept.map((a) => kept.map((b, ib) => {
+    let t = 0;
+    for (let i = 0; i < size; i++) t += e(a, i) * sigmaE[ib][i];
+    return t / (values[a] * values[b]);
+  }));
+  return Float64Array.from({ length: size }, (_, k) => {
+    let weight = 0;
+    for (const a of kept) weight += e(a, k) ** 2;
+    // A parameter mostly along undetermined directions has no meaningful error.
+    if (!(weight > 0.5)) return NaN;
+    let v = 0;
+    kept.forEach((a, ia) => kept.forEach((b, ib) => (v += e(a, k) * e(b, k) * inner[ia][ib])));
+    return beta * Math.sqrt(Math.max(0, v));
+  });
+}
+
+/** rms over parameters with a finite error of step / error (1 for a step of pure noise); ∞ when none has one. */
+function noiseRatio(step: Float64Array, error: Float64Array): number {
+  let s = 0;
+  let n = 0;
+  step.forEach((v, k) => {
+    if (Number.isFinite(error[k]) && error[k] > 0) {
+      s += (v / error[k]) ** 2;
+      n++;
+    }
+  });
+  return n ? Math.sqrt(s / n) : Infinity;
 }

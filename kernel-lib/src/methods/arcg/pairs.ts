@@ -51,7 +51,8 @@ export function coefficientName(set: PairBasisSet, k: number): string {
   let p = 0;
   while (p + 1 < set.pairs.length && set.offsets[p + 1] <= k) p++;
   const i = k - set.offsets[p];
-  return `${set.pairName(p)} coefficient ${i} (knot r = ${(set.pairs[p].basis.rMin + i * set.pairs[p].basis.h).toFixed(3)} nm)`;
+  // B-spline i is centred at rMin + (i − 1)h (its support is [rMin + (i − 3)h, rMin + (i + 1)h]).
+  return `${set.pairName(p)} coefficient ${i} (B-spline centred at r = ${(set.pairs[p].basis.rMin + (i - 1) * set.pairs[p].basis.h).toFixed(3)} nm)`;
 }
 
 /**
@@ -93,7 +94,8 @@ export async function arcgPairs(data: LiquidData, o: ArcgPairsOptions): Promise<
   let at = Float64Array.from(o.resume ? o.resume.theta : start);
   const res = await fitArcg(model, reference, critic, start, {
     kT: kT(o.temperature), iterations: o.iterations, criticSteps: o.criticSteps ?? (kind === 'mlp' ? 50 : 3),
-    learningRate: o.learningRate, damping: o.damping, maxStep: o.maxStep, tolerance: o.tolerance, minEss: o.minEss, resume: o.resume,
+    // REM's damping (rem.ts), so that the two take the same kind of step.
+    learningRate: o.learningRate, damping: o.damping ?? 0.05, maxStep: o.maxStep, tolerance: o.tolerance, minEss: o.minEss, resume: o.resume,
     signal: o.signal, onProgress: o.onProgress,
     onIteration: (record, state) => {
       // The record is of the samples of θ at the iteration's start: those are its tables.
