@@ -133,7 +133,7 @@ export async function fitCommand(argv: string[]): Promise<number> {
       iterations.push(rec);
       writeIteration(out, rec.iteration, tables);
       const extra = rec.relativeEntropy !== undefined ? `, S_rel ${(rec.relativeEntropy as number).toFixed(2)} k_B${rec.accepted === false ? ' (step rejected, halved)' : ''}`
-        : rec.divergence !== undefined ? `, ${optString(args, 'divergence') ?? 'kl'} estimate ${(rec.divergence as number).toExponential(3)}, step ${(rec.step as number).toFixed(4)} kT${rec.resampled ? '' : ` (samples of iteration ${rec.sampledAt as number} reweighted, ESS ${(rec.ess as number).toFixed(0)}; the RDF is theirs)`}` : '';
+        : rec.divergence !== undefined ? `, ${optString(args, 'divergence') ?? 'kl'} estimate ${(rec.divergence as number).toExponential(3)}${rec.accepted === false ? ', raised the divergence: rejected, step halved' : `, step ${(rec.step as number).toFixed(4)} kT`}${rec.resampled ? '' : ` (samples of iteration ${rec.sampledAt as number} reweighted, ESS ${(rec.ess as number).toFixed(0)}; the RDF is theirs)`}` : '';
       const p = rec.pressureBar !== undefined ? `, pressure ${(rec.pressureBar as number).toFixed(0)} bar` : '';
       process.stderr.write(`${method} iteration ${rec.iteration}: RDF rms error ${rec.rdfError.toFixed(4)} (${rec.frames} CG frames)${extra}${p}, ${rec.seconds.toFixed(1)} s\n`);
     };

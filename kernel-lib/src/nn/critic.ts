@@ -66,6 +66,8 @@ export interface CriticOptions {
   ridge?: number;
   /** Where errors say they come from; default 'critic'. */
   where?: string;
+  /** Linear critic: the least effective fraction of model rows its gradient may rest on (the ridge rises until it does); default 0.1. */
+  minEss?: number;
 }
 
 /** Feature-wise mean and spread of reference rows; a constant feature gets spread 1. */
@@ -113,7 +115,10 @@ export class LinearCritic implements Critic {
   private readonly mean: Float64Array;
   private readonly scale: Float64Array;
   private readonly ridge: number;
+  private readonly minEss: number;
   private readonly where: string;
+  /** The ridge the last `train` ended at (≥ the option's). */
+  lastRidge: number;
 
   /** @param ref the reference rows that fix the standardisation. */
   constructor(readonly features: number, readonly divergence: FDivergence, ref: FeatureRows, o: CriticOptions = {}) {
@@ -121,6 +126,8 @@ export class LinearCritic implements Critic {
     checkRows(ref, features, 'reference', this.where);
     ({ mean: this.mean, scale: this.scale } = featureScale(ref, features));
     this.ridge = o.ridge ?? 1e-3;
+    this.lastRidge = this.ridge;
+    this.minEss = o.minEss ?? 0.1;
     // KL's best constant critic is v = 1 (f*'s minimum at equal densities); JS's is 0.
     this.u = new Float64Array(1 + features);
     this.u[0] = constantCritic(divergence);
@@ -150,22 +157,56 @@ export class LinearCritic implements Critic {
     return boundOf(this.divergence, this.values(ref), ref, this.values(model), model);
   }
 
-  private objective(u: Float64Array, ref: FeatureRows, model: FeatureRows): number {
+  private objective(u: Float64Array, ref: FeatureRows, model: FeatureRows, ridge: number): number {
     let w2 = 0;
     for (let k = 1; k < u.length; k++) w2 += u[k] * u[k];
-    return boundOf(this.divergence, this.valuesWith(u, ref), ref, this.valuesWith(u, model), model) - 0.5 * this.ridge * w2;
+    return boundOf(this.divergence, this.valuesWith(u, ref), ref, this.valuesWith(u, model), model) - 0.5 * ridge * w2;
   }
 
+  /**
+   * Kish's effective size of the model rows' weights in the bound's gradient, q_j f*'(v_j): how
+   * many model rows the critic's gradient estimate rests on.
+   */
+  modelEss(model: FeatureRows): number {
+    const v = this.values(model);
+    let s = 0;
+    let s2 = 0;
+    v.forEach((vj, j) => {
+      const a = rowWeight(model, j) * this.divergence.model(vj)[1];
+      s += a;
+      s2 += a * a;
+    });
+    return s2 > 0 ? (s * s) / s2 : 0;
+  }
+
+  /**
+   * `steps` Newton steps at the ridge, raised tenfold (from the constant critic) while the
+   * model rows' effective size stays below `minEss` of them: when the two sets separate, the
+   * critic of a small ridge rests on the one model row nearest the reference, and so would a
+   * gradient taken from it. The ridge used is kept in `lastRidge`.
+   */
   train(ref: FeatureRows, model: FeatureRows, steps: number): number {
     checkRows(ref, this.features, 'reference', this.where);
     checkRows(model, this.features, 'model', this.where);
+    const constant = new Float64Array(1 + this.features);
+    constant[0] = constantCritic(this.divergence);
+    let ridge = this.ridge;
+    for (let tries = 0; ; tries++) {
+      this.newton(ref, model, steps, ridge, constant);
+      if (this.modelEss(model) >= this.minEss * model.n || tries >= 12) break;
+      ridge *= 10;
+      this.u.set(constant);
+    }
+    this.lastRidge = ridge;
+    return this.bound(ref, model);
+  }
+
+  private newton(ref: FeatureRows, model: FeatureRows, steps: number, ridge: number, constant: Float64Array): void {
     const m = 1 + this.features;
     const z = new Float64Array(m);
     // A warm start from other model rows can be far worse than the constant critic (whose
     // bound is 0): Newton's method from there may not recover in a few steps.
-    const constant = new Float64Array(m);
-    constant[0] = constantCritic(this.divergence);
-    if (!(this.objective(this.u, ref, model) >= this.objective(constant, ref, model))) this.u.set(constant);
+    if (!(this.objective(this.u, ref, model, ridge) >= this.objective(constant, ref, model, ridge))) this.u.set(constant);
     for (let s = 0; s < steps; s++) {
       const grad = new Float64Array(m);
       const negH = new Float64Array(m * m);
@@ -186,18 +227,18 @@ export class LinearCritic implements Critic {
       add(model, -1, (v) => this.divergence.model(v));
       for (let a = 0; a < m; a++) for (let b = 0; b < a; b++) negH[a * m + b] = negH[b * m + a];
       for (let k = 1; k < m; k++) {
-        grad[k] -= this.ridge * this.u[k];
-        negH[k * m + k] += this.ridge;
+        grad[k] -= ridge * this.u[k];
+        negH[k * m + k] += ridge;
       }
       negH[0] += 1e-12;
       const step = solveSpd(negH, m, grad, 1);
       if (!step) throw new Error(`${this.where}: the linear critic's Newton system is singular (features constant over both sets?)`);
-      const d0 = this.objective(this.u, ref, model);
+      const d0 = this.objective(this.u, ref, model, ridge);
       let t = 1;
       let next = this.u;
       for (let tries = 0; tries < 40; tries++, t /= 2) {
         const trial = Float64Array.from(this.u, (v, k) => v + t * step[k]);
-        const d = this.objective(trial, ref, model);
+        const d = this.objective(trial, ref, model, ridge);
         if (Number.isFinite(d) && d >= d0) {
           next = trial;
           break;
@@ -206,7 +247,6 @@ export class LinearCritic implements Critic {
       if (next === this.u) break;
       this.u.set(next);
     }
-    return this.bound(ref, model);
   }
 
   /**

@@ -77,6 +77,10 @@ export interface ArcgRecord {
   noise: number;
   /** True when the full step was below the tolerance or at the noise floor. */
   small: boolean;
+  /** False when this iterate raised the divergence and was halved back towards the last accepted one (no step taken; linear critics only). */
+  accepted: boolean;
+  /** The divergence's change since the start along the accepted iterates, by the gradient's line integral (nats for KL). */
+  change: number;
   seconds: number;
   [key: string]: unknown;
 }
@@ -102,7 +106,7 @@ export interface ArcgOptions {
   learningRate?: number;
   /** Levenberg damping of the Fisher matrix, as a fraction of its mean diagonal; default 0.01. */
   damping?: number;
-  /** Largest change of one parameter per step, kT; default 0.5. */
+  /** Largest change of one parameter per step, kT (the trust radius, halved on a rejected step); default 0.5. */
   maxStep?: number;
   /**
    * Stop when the full step is small on two iterations in a row, the second on fresh samples:
@@ -173,6 +177,10 @@ export async function fitArcg(model: ImplicitModel, reference: FeatureRows, crit
   const records: ArcgRecord[] = o.resume ? [...o.resume.records] : [];
   const first = o.resume?.iteration ?? 0;
   let drawn: { samples: ModelSamples; theta: Float64Array; iteration: number; uses: number } | undefined;
+  // The last accepted iterate, with its gradient and the divergence's change since the start
+  // along the accepted path (the gradient's line integral); the trust radius of the steps.
+  let prev: { theta: Float64Array; grad: Float64Array; change: number } | undefined;
+  let radius = maxStep;
   let lastStep: Float64Array | undefined;
   let converged = false;
   let thetaError = new Float64Array(size).fill(NaN);
@@ -232,6 +240,31 @@ export async function fitArcg(model: ImplicitModel, reference: FeatureRows, crit
     const est = boltzmannGradient(fstar, samples.dU, size, w.weights, beta, blocks);
     const grad = est.gradient.map((g) => -g);
     if (!grad.every(Number.isFinite)) throw diagnose(it, 'the generator gradient is not finite (term: covariance estimator)');
+    // The divergence's change from the last accepted iterate, by the trapezoid rule on the
+    // gradient (exact for a quadratic): a step that raised it is halved from there, with the
+    // trust radius, as REM's steps are (pairs/rem.ts); an accepted step doubles the radius back.
+    // Only a linear critic, trained to its optimum every iteration, gives the gradient of one
+    // fixed objective; an MLP critic's objective moves as it learns, so its steps are all taken.
+    let change = 0;
+    if (prev && critic.kind === 'linear') {
+      const last = prev;
+      change = last.change;
+      for (let k = 0; k < size; k++) change += 0.5 * (last.grad[k] + grad[k]) * (theta[k] - last.theta[k]);
+      if (change > last.change) {
+        radius /= 2;
+        const rejected: ArcgRecord = {
+          iteration: it, divergence: critic.divergence.fromBound(bound), criticLoss: -bound, gradientNorm: Math.hypot(...grad), gradientError: Math.hypot(...est.stdError),
+          step: 0, ess: w.ess, frames: samples.frames, resampled, sampledAt: (drawn as { iteration: number }).iteration, seconds: (Date.now() - t0) / 1000,
+          noise: NaN, small: false, accepted: false, change, ...samples.record,
+        };
+        theta = Float64Array.from(theta, (t, k) => last.theta[k] + 0.5 * (t - last.theta[k]));
+        records.push(rejected);
+        o.onIteration?.(rejected, state(it + 1));
+        continue;
+      }
+      radius = Math.min(maxStep, 2 * radius);
+    }
+    prev = { theta: Float64Array.from(theta), grad, change };
     const fisher = weightedMoments(samples.dU, samples.frames, size, w.weights).cov.map((c) => beta * beta * c);
     thetaError = samplingError(fisher, meanCovariance(samples.dU, samples.frames, size, w.weights, blocks), size, beta);
     let diag = 0;
@@ -240,12 +273,12 @@ export async function fitArcg(model: ImplicitModel, reference: FeatureRows, crit
     const full = solveSpd(fisher, size, grad.map((g) => -eta * g), 1);
     if (!full) throw diagnose(it, 'the Fisher matrix β²Cov(∂U/∂θ) is singular even with the damping (term: natural gradient): sample longer or raise the damping');
     const largest = full.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    const shrink = largest > maxStep ? maxStep / largest : 1;
+    const shrink = largest > radius ? radius / largest : 1;
     const record: ArcgRecord = {
       iteration: it, divergence: critic.divergence.fromBound(bound), criticLoss: -bound,
       gradientNorm: Math.hypot(...grad), gradientError: Math.hypot(...est.stdError),
       step: (largest * shrink) / o.kT, ess: w.ess, frames: samples.frames, resampled, sampledAt: (drawn as { iteration: number }).iteration, seconds: 0,
-      noise: noiseRatio(full, thetaError), small: false,
+      noise: noiseRatio(full, thetaError), small: false, accepted: true, change,
       ...samples.record,
     };
     // Converged on two small steps in a row (a critic that has not yet found a difference gives
