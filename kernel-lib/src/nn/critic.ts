@@ -49,6 +49,11 @@ export interface Critic {
   bound(ref: FeatureRows, model: FeatureRows): number;
   /** `steps` ascent steps on D; returns the bound after them. */
   train(ref: FeatureRows, model: FeatureRows, steps: number): number;
+  /**
+   * True when the last `train` had to regularise beyond its options (the sets nearly separate):
+   * its gradient then points the right way but is too short, and is no fixed point's.
+   */
+  limited(): boolean;
   state(): CriticState;
   /** @throws Error when the state is of another kind or shape. */
   restore(state: CriticState): void;
@@ -66,7 +71,11 @@ export interface CriticOptions {
   ridge?: number;
   /** Where errors say they come from; default 'critic'. */
   where?: string;
-  /** Linear critic: the least effective fraction of model rows its gradient may rest on (the ridge rises until it does); default 0.1. */
+  /**
+   * Linear critic: the least effective fraction of model rows its gradient may rest on (the
+   * ridge rises tenfold at a time until it does); default 0, off. A raised ridge keeps the
+   * critic finite where the sets separate, but shortens its gradient: ARCG then steps slowly.
+   */
   minEss?: number;
 }
 
@@ -120,6 +129,10 @@ export class LinearCritic implements Critic {
   /** The ridge the last `train` ended at (≥ the option's). */
   lastRidge: number;
 
+  limited(): boolean {
+    return this.lastRidge > this.ridge;
+  }
+
   /** @param ref the reference rows that fix the standardisation. */
   constructor(readonly features: number, readonly divergence: FDivergence, ref: FeatureRows, o: CriticOptions = {}) {
     this.where = o.where ?? 'critic';
@@ -127,7 +140,7 @@ export class LinearCritic implements Critic {
     ({ mean: this.mean, scale: this.scale } = featureScale(ref, features));
     this.ridge = o.ridge ?? 1e-3;
     this.lastRidge = this.ridge;
-    this.minEss = o.minEss ?? 0.1;
+    this.minEss = o.minEss ?? 0;
     // KL's best constant critic is v = 1 (f*'s minimum at equal densities); JS's is 0.
     this.u = new Float64Array(1 + features);
     this.u[0] = constantCritic(divergence);
@@ -182,7 +195,7 @@ export class LinearCritic implements Critic {
   /**
    * `steps` Newton steps at the ridge, raised tenfold (from the constant critic) while the
    * model rows' effective size stays below `minEss` of them: when the two sets separate, the
-   * critic of a small ridge rests on the one model row nearest the reference, and so would a
+   * critic of a small ridge rests on the few model rows nearest the reference, and so does a
    * gradient taken from it. The ridge used is kept in `lastRidge`.
    */
   train(ref: FeatureRows, model: FeatureRows, steps: number): number {
@@ -323,6 +336,10 @@ export class MlpCritic implements Critic {
       for (let k = 0; k < this.features; k++) z[i * this.features + k] = (rows.x[i * this.features + k] - this.mean[k]) / this.scale[k];
     }
     return tf.tensor2d(z, [rows.n, this.features]);
+  }
+
+  limited(): boolean {
+    return false;
   }
 
   private outputs(x: tf.Tensor2D): Float32Array {

@@ -58,16 +58,16 @@ test('linear case: the gradient of a linear critic in the basis span is REM\'s, 
 
 test('arcgPairs: records RDF errors and steps, names coefficients by pair and knot, and comes closer to θ* than its PMF start', async () => {
   const res = await arcgPairs(data, {
-    cutoff: SPLINE_LIQUID_CUTOFF, bin: SPLINE_LIQUID_SPACING, temperature: T, iterations: 5, seed: 3,
-    sampling: { ps: 10, skipPs: 1, saveEveryPs: 0.1, replicas: 2 },
+    cutoff: SPLINE_LIQUID_CUTOFF, bin: SPLINE_LIQUID_SPACING, temperature: T, iterations: 6, seed: 3, tolerance: 0,
+    sampling: { ps: 10, skipPs: 1, saveEveryPs: 0.05, replicas: 2 },
   });
-  assert.equal(res.iterations.length, 5);
-  // Measured: 0.36 kJ/mol (PMF) → 0.11 after 5 iterations; REM's test asks < 0.5 of its own fit.
+  assert.equal(res.iterations.length, 6);
+  // The PMF start is 0.36 kJ/mol off; REM's test asks < 0.5 of its own fit.
   const before = potentialRms(set.tables(pmf).get('CG-CG') as PairTable);
   const after = potentialRms(res.tables.get('CG-CG') as PairTable);
   assert.ok(after < 0.5 && after < before / 2, `potential rms error ${before} → ${after} kJ/mol over 0.3–0.7 nm`);
   for (const r of res.iterations) assert.ok(Number.isFinite(r.divergence) && Number.isFinite(r.step) && r.frames > 0);
   assert.match(coefficientName(set, 3), /^CG-CG coefficient 3 \(B-spline centred at r = 0\.\d{3} nm\)$/);
-  assert.equal(res.state.iteration, 5);
+  assert.equal(res.state.iteration, 6);
   res.critic.dispose();
 });

@@ -81,6 +81,8 @@ export interface ArcgRecord {
   accepted: boolean;
   /** The divergence's change since the start along the accepted iterates, by the gradient's line integral (nats for KL). */
   change: number;
+  /** True when the critic was regularised beyond its options (its step then cannot mean convergence). */
+  limited?: boolean;
   seconds: number;
   [key: string]: unknown;
 }
@@ -273,6 +275,9 @@ export async function fitArcg(model: ImplicitModel, reference: FeatureRows, crit
     const full = solveSpd(fisher, size, grad.map((g) => -eta * g), 1);
     if (!full) throw diagnose(it, 'the Fisher matrix β²Cov(∂U/∂θ) is singular even with the damping (term: natural gradient): sample longer or raise the damping');
     const largest = full.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    // A critic regularised beyond its options (the sets nearly separate) gives too short a
+    // step, which must not pass for convergence.
+    const limited = critic.limited();
     const shrink = largest > radius ? radius / largest : 1;
     const record: ArcgRecord = {
       iteration: it, divergence: critic.divergence.fromBound(bound), criticLoss: -bound,
@@ -284,7 +289,8 @@ export async function fitArcg(model: ImplicitModel, reference: FeatureRows, crit
     // Converged on two small steps in a row (a critic that has not yet found a difference gives
     // one), the second on fresh samples: reweighted ones carry the variance of where they were
     // drawn. Small: below the tolerance, or every component within θ's sampling error.
-    record.small = tolerance > 0 && (largest < tolerance || record.noise <= 1.5);
+    record.small = tolerance > 0 && !limited && (largest < tolerance || record.noise <= 1.5);
+    record.limited = limited;
     const small = record.small && records.length > 0 && records[records.length - 1].small;
     converged = small && resampled;
     if (small && !resampled) drawn = undefined;
