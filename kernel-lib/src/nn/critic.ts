@@ -50,10 +50,12 @@ export interface Critic {
   /** `steps` ascent steps on D; returns the bound after them. */
   train(ref: FeatureRows, model: FeatureRows, steps: number): number;
   /**
-   * True when the last `train` had to regularise beyond its options (the sets nearly separate):
-   * its gradient then points the right way but is too short, and is no fixed point's.
+   * True when the last `train` found the two sets (nearly) separated: the critic then rests on
+   * a few rows or saturates, and the size of a gradient taken from it means nothing. Linear
+   * critics: for JS, a bound within 5 % of its maximum 2 ln 2; for KL, a ridge raised beyond
+   * the option's (`minEss`). MLP critics: never.
    */
-  limited(): boolean;
+  separated(): boolean;
   state(): CriticState;
   /** @throws Error when the state is of another kind or shape. */
   restore(state: CriticState): void;
@@ -128,9 +130,11 @@ export class LinearCritic implements Critic {
   private readonly where: string;
   /** The ridge the last `train` ended at (≥ the option's). */
   lastRidge: number;
+  /** The bound after the last `train`. */
+  lastBound = 0;
 
-  limited(): boolean {
-    return this.lastRidge > this.ridge;
+  separated(): boolean {
+    return this.lastRidge > this.ridge || (this.divergence.name === 'js' && this.lastBound > 0.95 * 2 * Math.LN2);
   }
 
   /** @param ref the reference rows that fix the standardisation. */
@@ -211,7 +215,8 @@ export class LinearCritic implements Critic {
       this.u.set(constant);
     }
     this.lastRidge = ridge;
-    return this.bound(ref, model);
+    this.lastBound = this.bound(ref, model);
+    return this.lastBound;
   }
 
   private newton(ref: FeatureRows, model: FeatureRows, steps: number, ridge: number, constant: Float64Array): void {
@@ -338,7 +343,7 @@ export class MlpCritic implements Critic {
     return tf.tensor2d(z, [rows.n, this.features]);
   }
 
-  limited(): boolean {
+  separated(): boolean {
     return false;
   }
 

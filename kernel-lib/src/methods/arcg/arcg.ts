@@ -81,8 +81,8 @@ export interface ArcgRecord {
   accepted: boolean;
   /** The divergence's change since the start along the accepted iterates, by the gradient's line integral (nats for KL). */
   change: number;
-  /** True when the critic was regularised beyond its options (its step then cannot mean convergence). */
-  limited?: boolean;
+  /** True when the critic separated the sets and the step was taken to the trust radius along its direction. */
+  separated?: boolean;
   seconds: number;
   [key: string]: unknown;
 }
@@ -247,8 +247,13 @@ export async function fitArcg(model: ImplicitModel, reference: FeatureRows, crit
     // trust radius, as REM's steps are (pairs/rem.ts); an accepted step doubles the radius back.
     // Only a linear critic, trained to its optimum every iteration, gives the gradient of one
     // fixed objective; an MLP critic's objective moves as it learns, so its steps are all taken.
+    // A separated critic's gradient has a direction but no size (nn/critic.ts): such a step
+    // goes to the trust radius, is not checked by the line integral (which its gradient cannot
+    // measure), restarts it afterwards, and never counts towards convergence.
+    const separated = critic.separated();
     let change = 0;
-    if (prev && critic.kind === 'linear') {
+    if (separated) prev = undefined;
+    else if (prev && critic.kind === 'linear') {
       const last = prev;
       change = last.change;
       for (let k = 0; k < size; k++) change += 0.5 * (last.grad[k] + grad[k]) * (theta[k] - last.theta[k]);
@@ -266,7 +271,7 @@ export async function fitArcg(model: ImplicitModel, reference: FeatureRows, crit
       }
       radius = Math.min(maxStep, 2 * radius);
     }
-    prev = { theta: Float64Array.from(theta), grad, change };
+    if (!separated) prev = { theta: Float64Array.from(theta), grad, change };
     const fisher = weightedMoments(samples.dU, samples.frames, size, w.weights).cov.map((c) => beta * beta * c);
     thetaError = samplingError(fisher, meanCovariance(samples.dU, samples.frames, size, w.weights, blocks), size, beta);
     let diag = 0;
@@ -275,10 +280,7 @@ export async function fitArcg(model: ImplicitModel, reference: FeatureRows, crit
     const full = solveSpd(fisher, size, grad.map((g) => -eta * g), 1);
     if (!full) throw diagnose(it, 'the Fisher matrix β²Cov(∂U/∂θ) is singular even with the damping (term: natural gradient): sample longer or raise the damping');
     const largest = full.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
-    // A critic regularised beyond its options (the sets nearly separate) gives too short a
-    // step, which must not pass for convergence.
-    const limited = critic.limited();
-    const shrink = largest > radius ? radius / largest : 1;
+    const shrink = separated && largest > 0 ? radius / largest : largest > radius ? radius / largest : 1;
     const record: ArcgRecord = {
       iteration: it, divergence: critic.divergence.fromBound(bound), criticLoss: -bound,
       gradientNorm: Math.hypot(...grad), gradientError: Math.hypot(...est.stdError),
@@ -289,8 +291,8 @@ export async function fitArcg(model: ImplicitModel, reference: FeatureRows, crit
     // Converged on two small steps in a row (a critic that has not yet found a difference gives
     // one), the second on fresh samples: reweighted ones carry the variance of where they were
     // drawn. Small: below the tolerance, or every component within θ's sampling error.
-    record.small = tolerance > 0 && !limited && (largest < tolerance || record.noise <= 1.5);
-    record.limited = limited;
+    record.small = tolerance > 0 && !separated && (largest < tolerance || record.noise <= 1.5);
+    record.separated = separated;
     const small = record.small && records.length > 0 && records[records.length - 1].small;
     converged = small && resampled;
     if (small && !resampled) drawn = undefined;
