@@ -35,7 +35,7 @@ const remTheta = gridRem(phiOf, meanPhi, kT, grid, [0, 1]);
 
 function anharmonicModel(replicas: number, ps: number): ImplicitModel {
   return basisModel({
-    basis: anharmonic, mapped: 1, features: inSpan, starts: Float64Array.from(refA.subarray(0, 64)), masses: Float64Array.of(12),
+    basis: anharmonic, mapped: 1, features: inSpan, featuresAreStatistics: true, starts: Float64Array.from(refA.subarray(0, 64)), masses: Float64Array.of(12),
     temperature: T, replicas, ps, saveEveryPs: 0.1, dt: 0.005, seed: 5,
   });
 }

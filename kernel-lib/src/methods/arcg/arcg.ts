@@ -45,6 +45,12 @@ export interface ImplicitModel {
   readonly size: number;
   /** Number of critic features. */
   readonly features: number;
+  /**
+   * True when the critic's features are ∂U/∂θ itself (no virtual sites): a linear critic is
+   * then in the model's span, the fixed point is REM's, and θ's sampling error (and the
+   * noise-floor test of convergence) apply.
+   */
+  readonly featuresAreStatistics?: boolean;
   /** A name for parameter k, for diagnoses (e.g. "O-O coefficient 12 (r = 0.31 nm)"). */
   parameterName(k: number): string;
   /**
@@ -112,9 +118,9 @@ export interface ArcgOptions {
   maxStep?: number;
   /**
    * Stop when the full step is small on two iterations in a row, the second on fresh samples:
-   * at the noise floor (the rms over parameters of step / `thetaError` at most 1.5: a step of
-   * pure sampling noise has rms 1), or the largest below this, kT; default 0.005. 0: never
-   * stop early, run every iteration.
+   * the largest below this, kT, or, for a linear critic in the model's span, at the noise floor
+   * (the rms over parameters of step / `thetaError` at most 1.5: a step of pure sampling noise
+   * has rms 1); default 0.005. 0: never stop early, run every iteration.
    */
   tolerance?: number;
   /** Resample when the reweighted samples' effective size falls below this fraction; default 0.5 (1: always resample). */
@@ -291,7 +297,9 @@ export async function fitArcg(model: ImplicitModel, reference: FeatureRows, crit
     // Converged on two small steps in a row (a critic that has not yet found a difference gives
     // one), the second on fresh samples: reweighted ones carry the variance of where they were
     // drawn. Small: below the tolerance, or every component within θ's sampling error.
-    record.small = tolerance > 0 && !separated && (largest < tolerance || record.noise <= 1.5);
+    // The noise floor is REM's: only for a linear critic in the model's span.
+    const inSpan = critic.kind === 'linear' && model.featuresAreStatistics === true;
+    record.small = tolerance > 0 && !separated && (largest < tolerance || (inSpan && record.noise <= 1.5));
     record.separated = separated;
     const small = record.small && records.length > 0 && records[records.length - 1].small;
     converged = small && resampled;

@@ -21,6 +21,8 @@ export interface BasisModelOptions {
   /** Particles 0 … mapped − 1 are mapped (seen by the critic); the rest are virtual sites. */
   mapped: number;
   features: MappedFeatures;
+  /** True when `features` are the basis functions themselves (no virtual sites): see ImplicitModel. */
+  featuresAreStatistics?: boolean;
   /** Starting configurations [k, nParticles, dim] of mapped and virtual particles, nm. */
   starts: Float64Array;
   /** [nParticles] amu. */
@@ -59,6 +61,7 @@ export function basisModel(o: BasisModelOptions): ImplicitModel {
   return {
     size: basis.size,
     features: o.features.size,
+    featuresAreStatistics: o.featuresAreStatistics,
     parameterName: (k) => basis.names[k] ?? `parameter ${k}`,
     async sample(theta, iteration, s): Promise<ModelSamples> {
       const skip = o.skipPs ?? 1;

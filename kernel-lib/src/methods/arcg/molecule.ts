@@ -202,7 +202,9 @@ export async function moleculeFit(spec: MoleculeSpec, data: MappedFrames, o: Mol
     });
   }
   const implicit = basisModel({
-    basis: model.basis, mapped: data.nBeads, features: model.features, starts, masses: model.masses, temperature: data.temperature,
+    basis: model.basis, mapped: data.nBeads, features: model.features, starts,
+    // Without virtual sites a linear critic's features are the whole basis, in its order.
+    featuresAreStatistics: model.critic === 'linear' && model.nBeads === data.nBeads, masses: model.masses, temperature: data.temperature,
     replicas, ps: s.ps ?? 20, skipPs: s.skipPs ?? 1, saveEveryPs: s.saveEveryPs ?? 0.2, dt: s.dt ?? 0.002, friction: s.friction ?? 1, seed: o.seed,
   });
   const res = await fitArcg(implicit, reference, critic, model.start, {

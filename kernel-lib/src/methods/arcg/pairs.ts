@@ -79,6 +79,7 @@ export async function arcgPairs(data: LiquidData, o: ArcgPairsOptions): Promise<
   const model: ImplicitModel = {
     size: set.size,
     features: set.size,
+    featuresAreStatistics: true,
     parameterName: (k) => coefficientName(set, k),
     async sample(theta, iteration, s) {
       const { samples } = await sampleIteration(set, theta, data, { ...o, signal: s.signal, onProgress: (_, d, t) => s.onProgress?.(d, t) }, iteration);
