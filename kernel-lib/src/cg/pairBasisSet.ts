@@ -140,6 +140,23 @@ export class PairBasisSet {
   }
 
   /**
+   * Per-bead statistics of one configuration: row i of `out` [beads.length, size] gets
+   * φ_i = ½ Σ_j B(r_ij) for bead beads[i] (each pair's basis values split between its two
+   * beads, so the rows of all beads sum to φ(R)): the bead's local environment.
+   */
+  addBeadStatistics(x: ArrayLike<number>, box: ArrayLike<number>, layout: LiquidLayout, offset: number, beads: Int32Array, out: Float64Array): void {
+    const row = new Int32Array(layout.types.length).fill(-1);
+    beads.forEach((b, i) => (row[b] = i));
+    const k = this.size;
+    this.forEachPair(x, box, layout, offset, (i, j, _dx, _dy, _dz, _r, k0, last, values) => {
+      for (const b of [row[i], row[j]]) {
+        if (b < 0) continue;
+        for (let q = 0; q < 4 && k0 + q <= last; q++) out[b * k + k0 + q] += 0.5 * values[q];
+      }
+    });
+  }
+
+  /**
    * Adds ψ(R) = Σ_pairs r_ij B'(r_ij) (nm · 1/nm) of one configuration to `out` [size]: the pair
    * virial is Σ r·F = −θ·ψ, so the pressure of θ is (N kT − θ·⟨ψ⟩/3)/V.
    */

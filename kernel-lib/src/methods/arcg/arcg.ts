@@ -29,8 +29,18 @@ import type { Critic, CriticState, FeatureRows } from '../../nn/critic.js';
 /** Samples of the model at one θ, with what ARCG needs of each. */
 export interface ModelSamples {
   frames: number;
-  /** [frames, features] the critic's features of the mapped part R of each sample. */
+  /**
+   * [frames · rowsPerFrame, features] the critic's features of the mapped part R of each
+   * sample: one row per frame, or several (a liquid's beads, each in its local environment).
+   */
   features: Float64Array;
+  /** Critic rows per frame; default 1. */
+  rowsPerFrame?: number;
+  /**
+   * What a frame's sum over its rows is multiplied by in the generator's observable
+   * Σ_rows f*(g(v)) (the frame's part count over its rows, when rows sample the parts); default 1.
+   */
+  rowScale?: number;
   /** [frames, size] ∂U/∂θ = φ(R, v) of each sample, kJ/mol per unit of θ. */
   dU: Float64Array;
   /** True when the run was stopped early (its frames are incomplete). */
@@ -98,6 +108,9 @@ export interface ArcgState {
   /** Next iteration to run. */
   iteration: number;
   theta: number[];
+  /** The trust radius (kJ/mol) and the last accepted iterate of the line-integral check, when there is one. */
+  radius?: number;
+  accepted?: { theta: number[]; grad: number[]; change: number };
   critic: CriticState;
   records: ArcgRecord[];
 }
@@ -187,12 +200,16 @@ export async function fitArcg(model: ImplicitModel, reference: FeatureRows, crit
   let drawn: { samples: ModelSamples; theta: Float64Array; iteration: number; uses: number } | undefined;
   // The last accepted iterate, with its gradient and the divergence's change since the start
   // along the accepted path (the gradient's line integral); the trust radius of the steps.
-  let prev: { theta: Float64Array; grad: Float64Array; change: number } | undefined;
-  let radius = maxStep;
+  const saved = o.resume?.accepted;
+  let prev: { theta: Float64Array; grad: Float64Array; change: number } | undefined = saved ? { theta: Float64Array.from(saved.theta), grad: Float64Array.from(saved.grad), change: saved.change } : undefined;
+  let radius = o.resume?.radius ?? maxStep;
   let lastStep: Float64Array | undefined;
   let converged = false;
   let thetaError = new Float64Array(size).fill(NaN);
-  const state = (iteration: number): ArcgState => ({ iteration, theta: Array.from(theta), critic: critic.state(), records: [...records] });
+  const state = (iteration: number): ArcgState => ({
+    iteration, theta: Array.from(theta), critic: critic.state(), records: [...records], radius,
+    ...(prev ? { accepted: { theta: Array.from(prev.theta), grad: Array.from(prev.grad), change: prev.change } } : {}),
+  });
   const diagnose = (it: number, what: string): Error => {
     let worst = '';
     if (lastStep) {
@@ -235,7 +252,11 @@ export async function fitArcg(model: ImplicitModel, reference: FeatureRows, crit
     (drawn as { uses: number }).uses++;
     const { samples } = drawn as { samples: ModelSamples };
     const w = weights as Weights;
-    const rows: FeatureRows = { x: samples.features, n: samples.frames, weights: w.weights };
+    // Critic rows carry their frame's weight, shared between the frame's rows.
+    const per = samples.rowsPerFrame ?? 1;
+    const rows: FeatureRows = per === 1
+      ? { x: samples.features, n: samples.frames, weights: w.weights }
+      : { x: samples.features, n: samples.frames * per, weights: Float64Array.from({ length: samples.frames * per }, (_, i) => w.weights[Math.floor(i / per)] / per) };
     let bound: number;
     try {
       bound = critic.train(reference, rows, steps);
@@ -244,7 +265,14 @@ export async function fitArcg(model: ImplicitModel, reference: FeatureRows, crit
     }
     if (!Number.isFinite(bound)) throw diagnose(it, `the critic's bound became ${bound} (term: critic)`);
     // ∂L/∂θ = β Cov(f*(g(v)), ∂U/∂θ) = −∂E_θ[f*]/∂θ.
-    const fstar = Float64Array.from(critic.values(rows), (v) => critic.divergence.model(v)[0]);
+    // The generator's observable of each frame: f*(g(v)) summed over its rows.
+    const values = critic.values(rows);
+    const scale = samples.rowScale ?? 1;
+    const fstar = Float64Array.from({ length: samples.frames }, (_, f) => {
+      let t = 0;
+      for (let r = 0; r < per; r++) t += critic.divergence.model(values[f * per + r])[0];
+      return scale * t;
+    });
     const est = boltzmannGradient(fstar, samples.dU, size, w.weights, beta, blocks);
     const grad = est.gradient.map((g) => -g);
     if (!grad.every(Number.isFinite)) throw diagnose(it, 'the generator gradient is not finite (term: covariance estimator)');

@@ -12,6 +12,7 @@ import { LinearCritic, MlpCritic, type Critic } from '../../nn/critic.js';
 import { fDivergence, type DivergenceName } from '../../nn/fDivergence.js';
 import type { LiquidData } from '../pairs/data.js';
 import { kT, liquidRdf, pmfStart, RDF_ERROR_FROM, rdfRecord, rdfRms, sampleIteration, type IterationRecord, type IterativeOptions } from '../pairs/iterate.js';
+import { Random } from '../../util/random.js';
 import { fitArcg, type ArcgOptions, type ArcgState, type ImplicitModel } from './arcg.js';
 
 /** The critics by name. */
@@ -26,6 +27,17 @@ export interface ArcgPairsOptions extends IterativeOptions, Pick<ArcgOptions, 'c
   divergence?: DivergenceName;
   /** The critic's ridge (nn/critic.ts; default 1e-3). */
   ridge?: number;
+  /**
+   * What the critic compares: 'box', the whole box's statistics φ(R) per frame, or 'bead'
+   * (default), each bead's local environment φ_i (½ its pairs' basis values), `beadsPerFrame`
+   * beads drawn per frame. A box's extensive statistics from a few hundred frames separate
+   * into two sets long before the RDFs agree, and a separated critic gives a direction but no
+   * step; beads' environments overlap, and their critic's step is REM's Newton step up to the
+   * correlations between beads.
+   */
+  criticOn?: 'box' | 'bead';
+  /** Beads per frame the 'bead' critic sees; default 200 (all when fewer). */
+  beadsPerFrame?: number;
   /** Starting coefficients (default: the potential of mean force). */
   start?: Float64Array;
   /** Called after each iteration with the state to resume from. */
@@ -71,8 +83,25 @@ export async function arcgPairs(data: LiquidData, o: ArcgPairsOptions): Promise<
     throw new Error(`arcg: the state to resume from has ${o.resume.theta.length} coefficients, the basis of these settings ${set.size}: resume with the --cutoff and --bin it was fitted with`);
   }
   const from = o.errorFrom ?? RDF_ERROR_FROM;
-  const refRows = set.frameStatistics(data.positions, data.frames, (f) => data.box.subarray(3 * f, 3 * f + 3), data);
-  const reference = { x: refRows, n: data.frames };
+  const onBeads = (o.criticOn ?? 'bead') === 'bead';
+  const perFrame = onBeads ? Math.min(data.n, o.beadsPerFrame ?? 200) : 1;
+  /** Critic rows of frames: the box's statistics, or those of `perFrame` beads of each drawn by `rng`. */
+  const criticRows = (x: ArrayLike<number>, frames: number, box: (f: number) => ArrayLike<number>, boxRows: Float64Array, rng: Random): Float64Array => {
+    if (!onBeads) return boxRows;
+    const out = new Float64Array(frames * perFrame * set.size);
+    const order = Int32Array.from({ length: data.n }, (_, i) => i);
+    for (let f = 0; f < frames; f++) {
+      for (let i = 0; i < perFrame; i++) {
+        const j = i + Math.floor(rng.uniform() * (data.n - i));
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      set.addBeadStatistics(x, box(f), data, 3 * data.n * f, order.subarray(0, perFrame), out.subarray(f * perFrame * set.size, (f + 1) * perFrame * set.size));
+    }
+    return out;
+  };
+  const refBox = (f: number) => data.box.subarray(3 * f, 3 * f + 3);
+  const refRows = criticRows(data.positions, data.frames, refBox, set.frameStatistics(data.positions, data.frames, refBox, data), new Random(o.seed + 17));
+  const reference = { x: refRows, n: data.frames * perFrame };
   const critic: Critic = kind === 'linear'
     ? new LinearCritic(set.size, divergence, reference, { where: 'arcg critic', ridge: o.ridge })
     : new MlpCritic(set.size, divergence, reference, { where: 'arcg critic', seed: o.seed, ridge: o.ridge });
@@ -84,9 +113,11 @@ export async function arcgPairs(data: LiquidData, o: ArcgPairsOptions): Promise<
     async sample(theta, iteration, s) {
       const { samples } = await sampleIteration(set, theta, data, { ...o, signal: s.signal, onProgress: (_, d, t) => s.onProgress?.(d, t) }, iteration);
       const rows = samples.frames ? set.frameStatistics(samples.positions, samples.frames, () => samples.box, data) : new Float64Array(0);
+      // The beads drawn depend on the iteration alone, so that a resumed fit draws the same.
+      const features = samples.frames ? criticRows(samples.positions, samples.frames, () => samples.box, rows, new Random(o.seed + 17 + 7919 * (iteration + 1))) : new Float64Array(0);
       const g = samples.frames ? liquidRdf(samples.positions, samples.frames, samples.box, data, o.cutoff, o.bin) : undefined;
       return {
-        frames: samples.frames, features: rows, dU: rows, interrupted: samples.interrupted,
+        frames: samples.frames, features, dU: rows, interrupted: samples.interrupted, rowsPerFrame: perFrame, rowScale: onBeads ? data.n / perFrame : 1,
         record: g ? { rdfError: rdfRms(g, target, from, o.cutoff), g: rdfRecord(g) } : {},
       };
     },

@@ -17,6 +17,8 @@ export function writeArcgState(dir: string, state: ArcgState): void {
   const config: JsonObject = {
     kind: 'arcg-state', iteration: state.iteration, theta: state.theta,
     records: state.records as unknown as Json[], critic: state.critic.config,
+    ...(state.radius !== undefined ? { radius: state.radius } : {}),
+    ...(state.accepted ? { accepted: state.accepted } : {}),
   };
   saveParams(join(dir, ARCG_STATE_FILE), config, state.critic.tensors);
 }
@@ -33,5 +35,9 @@ export function readArcgState(dir: string): ArcgState {
   if (c.kind !== 'arcg-state' || typeof c.iteration !== 'number' || !Array.isArray(c.theta) || !Array.isArray(c.records) || typeof c.critic !== 'object' || c.critic === null || Array.isArray(c.critic)) {
     throw new Error(`${file}: not an ARCG state (expected config kind "arcg-state" with iteration, theta, records and critic)`);
   }
-  return { iteration: c.iteration, theta: c.theta as number[], records: c.records as unknown as ArcgRecord[], critic: { config: c.critic, tensors: p.tensors } };
+  return {
+    iteration: c.iteration, theta: c.theta as number[], records: c.records as unknown as ArcgRecord[], critic: { config: c.critic, tensors: p.tensors },
+    ...(typeof c.radius === 'number' ? { radius: c.radius } : {}),
+    ...(c.accepted && typeof c.accepted === 'object' && !Array.isArray(c.accepted) ? { accepted: c.accepted as unknown as ArcgState['accepted'] } : {}),
+  };
 }
