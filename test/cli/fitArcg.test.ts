@@ -214,6 +214,8 @@ test('fit pairs --method arcg: bad options and bad data fail with a message and 
   };
   const base = ['--data', npz, ...RUN, '--iterations', '1'];
   fails('bad-critic', [...base, '--method', 'arcg', '--critic', 'quadratic'], /--critic must be one of linear, mlp, got 'quadratic'/);
+  fails('bad-critic-on', [...base, '--method', 'arcg', '--critic-on', 'grid'], /--critic-on must be bead or box, got 'grid'/);
+  fails('critic-on-rem', [...base, '--method', 'rem', '--critic-on', 'box'], /--critic-on is an option of --method arcg/);
   fails('bad-divergence', [...base, '--method', 'arcg', '--divergence', 'wasserstein'], /--divergence: unknown divergence 'wasserstein': expected one of kl, js/);
   fails('critic-rem', [...base, '--method', 'rem', '--critic', 'linear'], /--critic is an option of --method arcg/);
   fails('resume-ibi', [...base, '--method', 'ibi', '--resume'], /--resume is an option of --method arcg/);

@@ -11,7 +11,7 @@
  * `--pressure P` (IBI: bar, switches the pressure ramp on), `--target rdf.csv` (IBI: the RDF to
  * match); `--regularisation` (FM, 1e-3). `--method arcg` (methods/arcg/pairs.ts) takes `--critic
  * linear|mlp` (linear), `--divergence kl|js` (kl), `--critic-steps`, `--learning-rate`,
- * `--min-ess`, `--ridge` and `--resume` (go on from `<out>/arcg-state.json`, written after every
+ * `--critic-on bead|box` (bead), `--min-ess`, `--ridge` and `--resume` (go on from `<out>/arcg-state.json`, written after every
  * iteration). Ctrl-C keeps what was computed.
  */
 import { readFileSync } from 'node:fs';
@@ -39,7 +39,7 @@ const METHODS = ['fm', 'ibi', 'rem', 'arcg'];
 /** Options only some methods take. */
 const ONLY: Record<string, string[]> = {
   ibi: ['target', 'pressure'], fm: ['regularisation'],
-  arcg: ['critic', 'divergence', 'critic-steps', 'learning-rate', 'min-ess', 'ridge', 'resume'],
+  arcg: ['critic', 'critic-on', 'divergence', 'critic-steps', 'learning-rate', 'min-ess', 'ridge', 'resume'],
 };
 
 export async function fitCommand(argv: string[]): Promise<number> {
@@ -47,7 +47,7 @@ export async function fitCommand(argv: string[]): Promise<number> {
   if (what !== 'pairs') throw new Error(`cglab fit: expected 'pairs' (cglab fit pairs --data … --method fm|ibi|rem|arcg --out <dir>), got '${what ?? ''}'`);
   const cmd = 'fit pairs';
   const args = parseArgs(rest, {
-    valued: ['data', 'top', 'beads', 'method', 'cutoff', 'bin', 'temperature', 'iterations', 'seed', 'out', 'frames', 'replicas', 'ps', 'skip-ps', 'save-every-ps', 'dt', 'tolerance', 'pressure', 'target', 'regularisation', 'critic', 'divergence', 'critic-steps', 'learning-rate', 'min-ess', 'ridge'],
+    valued: ['data', 'top', 'beads', 'method', 'cutoff', 'bin', 'temperature', 'iterations', 'seed', 'out', 'frames', 'replicas', 'ps', 'skip-ps', 'save-every-ps', 'dt', 'tolerance', 'pressure', 'target', 'regularisation', 'critic', 'critic-on', 'divergence', 'critic-steps', 'learning-rate', 'min-ess', 'ridge'],
     flags: ['resume'],
   }, cmd);
   if (args.positional.length) throw new Error(`cglab ${cmd}: unexpected argument '${args.positional[0]}'`);
@@ -156,7 +156,7 @@ export async function fitCommand(argv: string[]): Promise<number> {
       const res = await arcgPairs(data, {
         ...iterative, tolerance, critic, divergence, resume,
         criticSteps: numberOption(args, 'critic-steps', cmd), learningRate: numberOption(args, 'learning-rate', cmd), minEss: numberOption(args, 'min-ess', cmd),
-        ridge: numberOption(args, 'ridge', cmd), onState: (state) => writeArcgState(out, state),
+        ridge: numberOption(args, 'ridge', cmd), criticOn: criticOnOption(args, cmd), onState: (state) => writeArcgState(out, state),
       });
       res.critic.dispose();
       finishIterative(out, base, { ...res, iterations: res.state.records as unknown as IterationRecord[] }, res.state.records as unknown as IterationRecord[], t0, {
@@ -168,6 +168,13 @@ export async function fitCommand(argv: string[]): Promise<number> {
   } finally {
     uninstall();
   }
+}
+
+/** --critic-on bead|box (methods/arcg/pairs.ts; default bead). */
+function criticOnOption(args: ParsedArgs, cmd: string): 'bead' | 'box' | undefined {
+  const v = optString(args, 'critic-on');
+  if (v !== undefined && v !== 'bead' && v !== 'box') throw new Error(`cglab ${cmd}: --critic-on must be bead or box, got '${v}'`);
+  return v;
 }
 
 interface ArcgSetup {

@@ -70,4 +70,12 @@ test('arcgPairs: records RDF errors and steps, names coefficients by pair and kn
   assert.match(coefficientName(set, 3), /^CG-CG coefficient 3 \(B-spline centred at r = 0\.\d{3} nm\)$/);
   assert.equal(res.state.iteration, 6);
   res.critic.dispose();
+  // The box critic runs too; its rows are whole frames.
+  const box = await arcgPairs(data, {
+    cutoff: SPLINE_LIQUID_CUTOFF, bin: SPLINE_LIQUID_SPACING, temperature: T, iterations: 2, seed: 3, tolerance: 0, criticOn: 'box',
+    sampling: { ps: 4, skipPs: 1, saveEveryPs: 0.05, replicas: 1 },
+  });
+  assert.equal(box.iterations.length, 2);
+  assert.ok(box.iterations.every((r) => Number.isFinite(r.divergence) && Number.isFinite(r.rdfError)));
+  box.critic.dispose();
 });
