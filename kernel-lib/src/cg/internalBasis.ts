@@ -40,6 +40,10 @@ export function internalBasis(nBeads: number, terms: readonly InternalTerm[], na
   type Fn = { name: string; value: (v: Float64Array, dv: Float64Array | undefined, o: number) => number };
   const fns: Fn[] = [];
   const pending: (() => void)[] = [];
+  // Scratch for the derivatives of one harmonic in its (cos, sin) features, made once per basis:
+  // evaluate runs on the MD hot path.
+  const ga = new Float64Array(2);
+  const gb = new Float64Array(2);
   terms.forEach((t, ti) => {
     const where = `${name}: term ${ti} (${t.kind})`;
     const beads = t.kind === 'dihedralPair' ? [...t.a, ...t.b] : t.beads;
@@ -65,7 +69,14 @@ export function internalBasis(nBeads: number, terms: readonly InternalTerm[], na
       pending.push(() => {
         for (let n = 1; n <= order; n++) {
           for (const trig of ['cos', 'sin'] as const) {
-            fns.push({ name: `dihedral ${t.beads.join('-')} ${trig} ${n}φ`, value: (v, dv, o) => harmonic(v, dv, o, dihedralFeature(tuples, d), n, trig) });
+            fns.push({ name: `dihedral ${t.beads.join('-')} ${trig} ${n}φ`, value: (v, dv, o) => {
+              const f = dihedralFeature(tuples, d);
+              if (!dv) return harmonicAt(v, f, n, trig);
+              const h = harmonicAt(v, f, n, trig, ga);
+              dv[o + f] += ga[0];
+              dv[o + f + 1] += ga[1];
+              return h;
+            } });
           }
         }
       });
@@ -83,10 +94,8 @@ export function internalBasis(nBeads: number, terms: readonly InternalTerm[], na
                 value: (v, dv, o) => {
                   const fa = dihedralFeature(tuples, da);
                   const fb = dihedralFeature(tuples, db);
-                  const ga = new Float64Array(2);
-                  const gb = new Float64Array(2);
-                  const a = harmonic(v, ga, -fa, fa, n, ta);
-                  const b = harmonic(v, gb, -fb, fb, m, tb);
+                  const a = harmonicAt(v, fa, n, ta, ga);
+                  const b = harmonicAt(v, fb, m, tb, gb);
                   if (dv) {
                     dv[o + fa] += ga[0] * b;
                     dv[o + fa + 1] += ga[1] * b;
@@ -107,21 +116,24 @@ export function internalBasis(nBeads: number, terms: readonly InternalTerm[], na
   const nFeatures = tuples.pairs.length + tuples.angles.length + 2 * tuples.dihedrals.length;
   const per = 3 * nBeads;
   const x1 = new Float64Array(per);
+  // Scratch for the gradient: the features' derivatives and one function's bead gradient.
+  const dv = new Float64Array(nFeatures);
+  const out = new Float64Array(per);
   return {
     name, size: fns.length, nParticles: nBeads, dim: 3, names: fns.map((f) => f.name),
     evaluate(x, offset, phi, gradient) {
       for (let i = 0; i < per; i++) x1[i] = x[offset + i];
       const g = hostGeometry(x1, 1, nBeads, geometry);
-      const dv = gradient ? new Float64Array(nFeatures) : undefined;
-      const out = gradient ? new Float64Array(per) : undefined;
       fns.forEach((f, k) => {
-        if (dv) dv.fill(0);
-        phi[k] = f.value(g.values, dv, 0);
-        if (gradient && dv && out) {
-          out.fill(0);
-          g.addGradient(dv, out);
-          gradient.set(out, k * per);
+        if (!gradient) {
+          phi[k] = f.value(g.values, undefined, 0);
+          return;
         }
+        dv.fill(0);
+        phi[k] = f.value(g.values, dv, 0);
+        out.fill(0);
+        g.addGradient(dv, out);
+        gradient.set(out, k * per);
       });
     },
   };
@@ -133,10 +145,10 @@ function dihedralFeature(t: { pairs: unknown[]; angles: unknown[] }, d: number):
 }
 
 /**
- * cos nφ or sin nφ from the features (cos φ, sin φ) at `f`, adding its derivatives in them to
- * dv at o + f (Chebyshev-style recurrences keep it a polynomial in cos φ, sin φ).
+ * cos nφ or sin nφ from the features (cos φ, sin φ) at v[f], v[f + 1], as a polynomial in them;
+ * with `grad`, its derivatives in cos φ and sin φ are written to grad[0] and grad[1].
  */
-function harmonic(v: Float64Array, dv: Float64Array | undefined, o: number, f: number, n: number, trig: 'cos' | 'sin'): number {
+function harmonicAt(v: Float64Array, f: number, n: number, trig: 'cos' | 'sin', grad?: Float64Array): number {
   const c = v[f];
   const s = v[f + 1];
   // cos nφ + i sin nφ = (c + i s)^n, and its derivatives: n (c + i s)^(n−1) in c, i n (c + i s)^(n−1) in s.
@@ -144,13 +156,13 @@ function harmonic(v: Float64Array, dv: Float64Array | undefined, o: number, f: n
   let im = 0;
   for (let k = 0; k < n - 1; k++) [re, im] = [re * c - im * s, re * s + im * c];
   const [pre, pim] = [re * c - im * s, re * s + im * c];
-  if (dv) {
+  if (grad) {
     if (trig === 'cos') {
-      dv[o + f] += n * re;
-      dv[o + f + 1] += -n * im;
+      grad[0] = n * re;
+      grad[1] = -n * im;
     } else {
-      dv[o + f] += n * im;
-      dv[o + f + 1] += n * re;
+      grad[0] = n * im;
+      grad[1] = n * re;
     }
   }
   return trig === 'cos' ? pre : pim;

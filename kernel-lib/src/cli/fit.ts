@@ -14,10 +14,10 @@
  * `--critic-on bead|box` (bead), `--min-ess`, `--ridge` and `--resume` (go on from `<out>/arcg-state.json`, written after every
  * iteration). Ctrl-C keeps what was computed.
  */
-import { readFileSync } from 'node:fs';
 import type { Rdf } from '../analysis/rdf.js';
 import type { PairBasisSet } from '../cg/pairBasisSet.js';
 import type { PairTable } from '../cg/pairTable.js';
+import { readJsonFile } from '../io/jsonFile.js';
 import { readRdfCsv, writeRdfCsv } from '../io/rdfCsv.js';
 import { fitAngles, fitBonds } from '../methods/pairs/bonds.js';
 import { checkCutoff, readLiquid, type BeadSpec } from '../methods/pairs/data.js';
@@ -224,12 +224,7 @@ function knotTable(set: PairBasisSet, theta: Float64Array, error = new Float64Ar
 
 /** A --beads file: JSON {residue: [{name, atoms: [atom names]}, …]}. */
 function readBeadSpec(file: string): BeadSpec {
-  let spec: unknown;
-  try {
-    spec = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: not a readable JSON bead spec (${(e as Error).message})`);
-  }
+  const spec = readJsonFile(file, 'bead spec');
   const ok = spec && typeof spec === 'object' && !Array.isArray(spec) && Object.values(spec).every((beads) =>
     Array.isArray(beads) && beads.length > 0 && beads.every((b) => b && typeof b.name === 'string' && b.name && !b.name.includes('-') && Array.isArray(b.atoms) && b.atoms.length > 0 && b.atoms.every((a: unknown) => typeof a === 'string')));
   if (!ok) throw new Error(`${file}: expected {"<residue>": [{"name": "<bead type, no '-'>", "atoms": ["<atom name>", …]}, …]}`);

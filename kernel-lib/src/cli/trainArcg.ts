@@ -7,11 +7,12 @@
  * sampling error, every iteration's record) and `<dir>/arcg-state.json` after each iteration.
  * Ctrl-C keeps what was computed (exit 130).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../backend/select.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readDataset } from '../io/dataset.js';
+import { readJsonFile } from '../io/jsonFile.js';
 import type { ArcgRecord } from '../methods/arcg/arcg.js';
 import { moleculeFit, type MoleculeSpec } from '../methods/arcg/molecule.js';
 import { readArcgState, writeArcgState } from '../methods/arcg/stateFile.js';
@@ -27,12 +28,7 @@ export const ARCG_VERSION = 1;
 
 /** Reads a --model spec: a JSON object (methods/arcg/molecule.ts MoleculeSpec). */
 function readSpec(file: string): MoleculeSpec {
-  let spec: unknown;
-  try {
-    spec = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new Error(`${file}: not a readable JSON model spec (${(e as Error).message})`);
-  }
+  const spec = readJsonFile(file, 'model spec');
   if (!spec || typeof spec !== 'object' || Array.isArray(spec)) throw new Error(`${file}: expected a JSON object with terms, virtualSites, critic, divergence, sampling, iterations`);
   const known = ['virtualSites', 'chain', 'terms', 'critic', 'divergence', 'sampling', 'iterations', 'criticSteps', 'learningRate'];
   const extra = Object.keys(spec).find((k) => !known.includes(k));
