@@ -29,6 +29,9 @@ Regenerating the files in kernel-lib/data/forcefields (from the repository root)
     /usr/bin/python3 scripts/export_openmm_system.py /tmp/alanine-dipeptide.pdb \\
         kernel-lib/data/forcefields/alanine-dipeptide.amber99sbildn-vacuum.json \\
         --forcefield amber99sbildn.xml
+    /usr/bin/python3 scripts/export_openmm_system.py /tmp/alanine-dipeptide.pdb \\
+        kernel-lib/data/forcefields/alanine-dipeptide.amber99sbildn-obc-flexible.json \\
+        --constraints none
 
 The output is deterministic (no dates, the PDB named without its folder), so regenerating with
 the same OpenMM gives the same bytes.
@@ -173,10 +176,13 @@ def pdb_names(path):
     return out
 
 
-def export(pdb_path, forcefields):
+CONSTRAINTS = {'HBonds': app.HBonds, 'none': None}
+
+
+def export(pdb_path, forcefields, constraints='HBonds'):
     pdb = app.PDBFile(pdb_path)
     system = app.ForceField(*forcefields).createSystem(
-        pdb.topology, nonbondedMethod=app.NoCutoff, constraints=app.HBonds)
+        pdb.topology, nonbondedMethod=app.NoCutoff, constraints=CONSTRAINTS[constraints])
     names = pdb_names(pdb_path)
     if len(names) != system.getNumParticles():
         fail(f'{pdb_path}: the first model has {len(names)} ATOM/HETATM records but OpenMM built '
@@ -192,7 +198,7 @@ def export(pdb_path, forcefields):
             'forcefields': list(forcefields),
             'openmm': openmm.__version__,
             'pdb': os.path.basename(pdb_path),
-            'createSystem': {'nonbondedMethod': 'NoCutoff', 'constraints': 'HBonds'},
+            'createSystem': {'nonbondedMethod': 'NoCutoff', 'constraints': constraints},
             'skipped': [],
         },
         'units': UNITS,
@@ -265,8 +271,11 @@ def main(argv=None):
     parser.add_argument('out', help='JSON parameter file to write')
     parser.add_argument('--forcefield', nargs='+', default=DEFAULT_FORCEFIELDS, metavar='XML',
                         help=f'OpenMM force-field files (default: {" ".join(DEFAULT_FORCEFIELDS)})')
+    parser.add_argument('--constraints', choices=sorted(CONSTRAINTS), default='HBonds',
+                        help='createSystem constraints: HBonds (default; X–H bonds constrained, no bond '
+                             'term) or none (every bond a harmonic term, for methods that move all atoms)')
     args = parser.parse_args(argv)
-    write_atomic(args.out, dumps(export(args.pdb, args.forcefield)) + '\n')
+    write_atomic(args.out, dumps(export(args.pdb, args.forcefield, args.constraints)) + '\n')
 
 
 if __name__ == '__main__':

@@ -7,6 +7,7 @@ import { fitCommand } from './fit.js';
 import { generateCommand } from './generate.js';
 import { infoCommand } from './info.js';
 import { refineCommand } from './refine.js';
+import { sampleCommand } from './sample.js';
 import { simulateCommand } from './simulate.js';
 import { trainCommand } from './train.js';
 
@@ -32,13 +33,17 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
     run: refineCommand,
     summary: 'dihedral refinement of a trained CG model against reference data: --model <dir> --data <data.npz> [--top file.pdb] [--rounds N] [--replicas R] [--ps T] [--dt ps] [--seed S]',
   },
+  sample: {
+    run: sampleCommand,
+    summary: 'configurations from a model of cglab train embedded: --model <dir> --n N [--seed S] --out samples.npz',
+  },
   simulate: {
     run: simulateCommand,
     summary: 'Langevin replicas of a trained CG model: --model <dir> [--start data.npz [--top file.pdb]] --replicas R --ps T [--dt ps] [--temperature K] [--seed S] --out traj.npz',
   },
   train: {
     run: trainCommand,
-    summary: 'train a CG model: forcematching --data <data.npz> [--top file.pdb] --map backbone5|backbone6|<map.json> --model cgnet|cgschnet [--epochs N] [--seed S] --out <dir>; arcg --data <data.npz> [--top file.pdb] [--map backbone5] --model <spec.json> [--seed S] [--resume] --out <dir>',
+    summary: 'train a CG model: forcematching --data <data.npz> [--top file.pdb] --map backbone5|backbone6|<map.json> --model cgnet|cgschnet [--epochs N] [--seed S] --out <dir>; arcg --data <data.npz> [--top file.pdb] [--map backbone5] --model <spec.json> [--seed S] [--resume] --out <dir>; embedded --system <name> [--temperature K] [--latent D] [--seed S] --out <dir> (no data)',
   },
 };
 

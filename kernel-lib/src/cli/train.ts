@@ -9,6 +9,7 @@
  */
 import { initBackend } from '../backend/select.js';
 import { trainArcgCommand } from './trainArcg.js';
+import { TRAIN_EMBEDDED_OPTIONS, trainEmbeddedCommand } from './trainEmbedded.js';
 import { readDataset } from '../io/dataset.js';
 import { mapDataset, type ForceMapChoice } from '../methods/forcematching/data.js';
 import { mapSpecByName } from '../methods/forcematching/mapping.js';
@@ -18,7 +19,7 @@ import { trainForceMatching } from '../methods/forcematching/train.js';
 import { progressBar } from '../util/progress.js';
 import { optString, parseArgs, type ParsedArgs } from './args.js';
 
-const METHODS = ['forcematching', 'arcg'];
+const METHODS = ['forcematching', 'arcg', 'embedded'];
 
 /** A numeric option, or `dflt` when absent. */
 export function numberOption(args: ParsedArgs, name: string, command: string, dflt?: number): number | undefined {
@@ -50,6 +51,10 @@ export function abortOnSigint(ac: AbortController, message: string): () => void 
 export async function trainCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'arcg') {
     return trainArcgCommand(parseArgs(argv.slice(1), { valued: ['data', 'top', 'map', 'model', 'seed', 'out', 'temperature', 'frames'], flags: ['resume'] }, 'train arcg'));
+  }
+  if (argv[0] === 'embedded') {
+    if (argv.some((a) => a === '--data' || a.startsWith('--data='))) throw new Error('cglab train embedded: takes no --data: embedded physics learns from the force field of --system alone');
+    return trainEmbeddedCommand(parseArgs(argv.slice(1), { valued: TRAIN_EMBEDDED_OPTIONS }, 'train embedded'));
   }
   const cmd = 'train forcematching';
   const args = parseArgs(argv, {

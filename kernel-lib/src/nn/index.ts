@@ -10,3 +10,4 @@ export * from './energyModel.js';
 export * from './adam.js';
 export * from './fDivergence.js';
 export * from './critic.js';
+export * from './gaussianMlp.js';

@@ -107,6 +107,11 @@ const BUILTIN: Record<BuiltinForceFieldSystem, Record<ForceFieldSolvent, string>
   },
 };
 
+/** The same with every bond a harmonic term (createSystem(constraints=None)), where exported. */
+const FLEXIBLE: Record<BuiltinForceFieldSystem, Partial<Record<ForceFieldSolvent, string>>> = {
+  'alanine-dipeptide': { obc2: 'alanine-dipeptide.amber99sbildn-obc-flexible.json' },
+};
+
 /**
  * A force field as a Potential on [batch, atoms·3] coordinates (nm), energies in kJ/mol and
  * forces in kJ/mol/nm. It carries what an MD run needs besides the energy: masses, the
@@ -170,6 +175,16 @@ export class ClassicalForceField implements Potential {
   }
 
   /**
+   * Soften Lennard-Jones and Coulomb pairs to r → √(r² + δ²) (see `LennardJonesCoulomb.softening2`);
+   * δ = 0 restores the force field.
+   * @param delta δ, nm (≥ 0).
+   */
+  setSoftening(delta: number): void {
+    if (!(delta >= 0) || !Number.isFinite(delta)) throw new Error(`${this.name}: softening must be a length ≥ 0 nm, got ${delta}`);
+    (this.terms.nonbonded as LennardJonesCoulomb).softening2 = delta * delta;
+  }
+
+  /**
    * Energy of each term for one configuration (for checks against OpenMM's force groups).
    * @param x [atoms·3] coordinates, nm
    */
@@ -211,15 +226,17 @@ export function loadForceField(path: string): ClassicalForceField {
  * amber99sbildn.xml) with OBC2 implicit solvent (amber99_obc.xml) or in vacuum, no cut-off,
  * X–H bonds constrained. Atom order and names are those of the system's builder
  * (datasets/alanineDipeptide.ts).
+ * @param flexible every bond a harmonic term, no constraints (OpenMM's constraints=None): for
+ *   methods that place every atom themselves instead of integrating with constraints.
  */
-export function builtinForceField(system: BuiltinForceFieldSystem, solvent: ForceFieldSolvent): ClassicalForceField {
-  const files = Object.hasOwn(BUILTIN, system) ? BUILTIN[system] : undefined;
+export function builtinForceField(system: BuiltinForceFieldSystem, solvent: ForceFieldSolvent, flexible = false): ClassicalForceField {
+  const files = Object.hasOwn(BUILTIN, system) ? (flexible ? FLEXIBLE : BUILTIN)[system] : undefined;
   if (!files) {
     throw new Error(`builtinForceField: unknown system '${system}'; built-in systems: ${Object.keys(BUILTIN).join(', ')}`);
   }
   const file = Object.hasOwn(files, solvent) ? files[solvent] : undefined;
   if (!file) {
-    throw new Error(`builtinForceField: unknown solvent '${solvent}' for ${system}; expected one of ${Object.keys(files).join(', ')}`);
+    throw new Error(`builtinForceField: unknown solvent '${solvent}' for ${flexible ? 'flexible ' : ''}${system}; expected one of ${Object.keys(files).join(', ')}`);
   }
   return loadForceField(fileURLToPath(new URL(`../../data/forcefields/${file}`, import.meta.url)));
 }

@@ -52,6 +52,11 @@ export class LennardJonesCoulomb {
   private readonly sig2: Float64Array;
   /** 4ε, kJ/mol. */
   private readonly eps4: Float64Array;
+  /**
+   * δ² (nm²) of the soft core r → √(r² + δ²), which keeps energies and forces finite where atoms
+   * overlap (structures from an untrained generative model); 0, the physical interaction, by default.
+   */
+  softening2 = 0;
 
   constructor(p: NonbondedParameters) {
     const n = p.particles.length;
@@ -90,7 +95,7 @@ export class LennardJonesCoulomb {
    * (kJ/mol/nm) into `f` at the same offset.
    */
   accumulate(x: Float64Array, o: number, f: Float64Array): number {
-    const { at, qq, sig2, eps4 } = this;
+    const { at, qq, sig2, eps4, softening2 } = this;
     let e = 0;
     for (let p = 0; p < qq.length; p++) {
       const i = o + at[2 * p];
@@ -98,7 +103,7 @@ export class LennardJonesCoulomb {
       const dx = x[j] - x[i];
       const dy = x[j + 1] - x[i + 1];
       const dz = x[j + 2] - x[i + 2];
-      const r2inv = 1 / (dx * dx + dy * dy + dz * dz);
+      const r2inv = 1 / (dx * dx + dy * dy + dz * dz + softening2);
       const rinv = Math.sqrt(r2inv);
       const s2 = sig2[p] * r2inv;
       const s6 = s2 * s2 * s2;
