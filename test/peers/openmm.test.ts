@@ -1,7 +1,8 @@
 // The built-in force fields against OpenMM's Reference platform (double precision), which built
 // them: every energy term (one force group each) and the total forces on randomly perturbed
 // structures and frames of an OpenMM Langevin run, in vacuum and with OBC2. One Python process
-// does all of OpenMM's work; data goes both ways through JSON files (exact for doubles).
+// does all of OpenMM's work (the OBC2 system also without constraints, every bond a harmonic term, as
+// embedded physics uses it); data goes both ways through JSON files (exact for doubles).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -17,6 +18,8 @@ import { builtinForceField, type ForceFieldEnergies } from 'cglab/physics/forcef
 const PERTURBED = 30;
 const FRAMES = 30;
 const SOLVENTS = ['vacuum', 'obc2'] as const;
+/** The systems compared: name → solvent and whether every bond is flexible (constraints=None). */
+const SYSTEMS = { vacuum: ['vacuum', false], obc2: ['obc2', false], 'obc2-flexible': ['obc2', true] } as const;
 /** OpenMM force class → our term. CMMotionRemover has no energy and is left out. */
 const TERM_OF: Record<string, keyof ForceFieldEnergies> = {
   HarmonicBondForce: 'bond',
@@ -37,8 +40,9 @@ kj, nm = unit.kilojoule_per_mole, unit.nanometer
 reference = mm.Platform.getPlatformByName('Reference')
 pdb = app.PDBFile(pdb_path)
 systems = {}
-for solvent, files in (('vacuum', ['amber99sbildn.xml']), ('obc2', ['amber99sbildn.xml', 'amber99_obc.xml'])):
-    system = app.ForceField(*files).createSystem(pdb.topology, nonbondedMethod=app.NoCutoff, constraints=app.HBonds)
+obc = ['amber99sbildn.xml', 'amber99_obc.xml']
+for solvent, files, constraints in (('vacuum', ['amber99sbildn.xml'], app.HBonds), ('obc2', obc, app.HBonds), ('obc2-flexible', obc, None)):
+    system = app.ForceField(*files).createSystem(pdb.topology, nonbondedMethod=app.NoCutoff, constraints=constraints)
     for group, force in enumerate(system.getForces()):
         force.setForceGroup(group)
     systems[solvent] = system
@@ -88,6 +92,7 @@ interface OpenMMOutput {
   frames: number[][];
   vacuum: OpenMMSystem;
   obc2: OpenMMSystem;
+  'obc2-flexible': OpenMMSystem;
 }
 interface OpenMMSystem {
   results: OpenMMResult[];
@@ -133,10 +138,10 @@ const perturbed = perturbedStructures();
 const openmm = runOpenMM(perturbed);
 const conformations = [...perturbed, ...openmm.frames.map((f) => Float64Array.from(f))];
 
-for (const solvent of SOLVENTS) {
-  test(`${solvent}: every term and the forces agree with OpenMM Reference on ${conformations.length} conformations`, (t) => {
-    const ff = builtinForceField('alanine-dipeptide', solvent);
-    const results = openmm[solvent].results;
+for (const [name, [solvent, flexible]] of Object.entries(SYSTEMS)) {
+  test(`${name}: every term and the forces agree with OpenMM Reference on ${conformations.length} conformations`, (t) => {
+    const ff = builtinForceField('alanine-dipeptide', solvent, flexible);
+    const results = openmm[name as keyof typeof SYSTEMS].results;
     assert.equal(results.length, conformations.length);
     assert.ok(conformations.length >= 50);
     const worst: Record<string, number> = {};
@@ -180,6 +185,10 @@ test('the constraints are exactly the 12 X–H bonds, which carry no bond term, 
   const top = alanineDipeptideTopology();
   const xh = top.bonds.filter(([i, j]) => top.atoms[i].element === 'H' || top.atoms[j].element === 'H').map(([i, j]) => pairKey(i, j));
   assert.equal(xh.length, 12);
+  const flexible = builtinForceField('alanine-dipeptide', 'obc2', true);
+  assert.equal(flexible.constraints.distances.length, 0);
+  assert.equal(flexible.parameters.bonds.length, top.bonds.length, 'the flexible force field has a bond term on every bond');
+  assert.deepEqual(openmm['obc2-flexible'].constraints, []);
   for (const solvent of SOLVENTS) {
     const ff = builtinForceField('alanine-dipeptide', solvent);
     const { pairs, distances } = ff.constraints;
@@ -193,4 +202,21 @@ test('the constraints are exactly the 12 X–H bonds, which carry no bond term, 
     assert.deepEqual(new Map(ours), new Map(theirs.constraints.map(([i, j, d]) => [pairKey(i, j), d])));
     assert.deepEqual(bondTerms.sort(), theirs.bondTerms.map(([i, j]) => pairKey(i, j)).sort());
   }
+});
+
+test('softening changes only the non-bonded term, and δ = 0 restores it exactly', () => {
+  const ff = builtinForceField('alanine-dipeptide', 'obc2', true);
+  const x = conformations[0];
+  const plain = ff.energyTerms(x);
+  ff.setSoftening(0.1);
+  const soft = ff.energyTerms(x);
+  assert.notEqual(soft.nonbonded, plain.nonbonded);
+  assert.deepEqual({ ...soft, nonbonded: 0 }, { ...plain, nonbonded: 0 });
+  // Two atoms on top of each other: finite with the soft core.
+  const clash = Float64Array.from(x);
+  clash.set(clash.subarray(0, 3), 3 * 5);
+  assert.ok(Number.isFinite(ff.energyTerms(clash).nonbonded));
+  ff.setSoftening(0);
+  assert.deepEqual(ff.energyTerms(x), plain);
+  assert.throws(() => ff.setSoftening(-1), /softening must be a length ≥ 0 nm/);
 });
