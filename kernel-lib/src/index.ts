@@ -62,3 +62,4 @@ export * from './datasets/splineLiquid.js';
 export * from './datasets/hiddenSite.js';
 export * from './analysis/reweight.js';
 export * from './physics/basisPotential.js';
+export * from './analysis/separation.js';

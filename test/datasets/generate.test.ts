@@ -9,6 +9,7 @@ import { generate } from 'cglab/datasets/generate';
 import { referenceData } from 'cglab/datasets/referenceData';
 import { getSystem } from 'cglab/datasets/systems';
 import { readDataset } from 'cglab/io/dataset';
+import { BOLTZMANN } from 'cglab/units';
 
 const bin = fileURLToPath(new URL('../../../node_modules/.bin/cglab', import.meta.url));
 
@@ -34,6 +35,20 @@ test('the same seed gives identical data whatever the number of workers; another
   assert.deepEqual(a.framesPerReplica, [40, 40, 40]);
   assert.deepEqual(Array.from(a.trajectory.positions), Array.from(b.trajectory.positions));
   assert.notDeepEqual(Array.from(a.trajectory.positions), Array.from(c.trajectory.positions));
+});
+
+test('--temperature sets the thermostat: the x2 variance of the 2-D double well is kT', async () => {
+  // x2 is a harmonic coordinate with unit spring constant, so Var x2 = kT (kJ/mol): 2 × 4000
+  // frames every 0.5 ps, correlation time ~1 ps, give a few per cent of sampling error.
+  const base = getSystem('double-well-2d').temperature;
+  const hot = 2 * base;
+  const r = await generate({ system: 'double-well-2d', ns: 2, saveEveryPs: 0.5, replicas: 2, seed: 3, equilibratePs: 5, temperature: hot });
+  assert.equal(r.trajectory.provenance?.temperature_K, hot);
+  const x2 = Array.from({ length: r.trajectory.nFrames }, (_, f) => r.trajectory.positions[3 * f + 1]);
+  const variance = x2.reduce((a, v) => a + v * v, 0) / x2.length;
+  const kT = BOLTZMANN * hot;
+  assert.ok(Math.abs(variance / kT - 1) < 0.1, `Var x2 ${variance} against kT ${kT}`);
+  await assert.rejects(generate({ system: 'double-well-2d', ns: 0.01, saveEveryPs: 0.5, replicas: 1, seed: 1, temperature: -1 }), /--temperature \(K\) must be a positive number/);
 });
 
 test('aborting keeps the frames computed so far and says so', async () => {

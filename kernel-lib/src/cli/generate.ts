@@ -1,6 +1,6 @@
 /**
  * `cglab generate <system> --ns T --save-every-ps S --replicas R --seed N --out file.npz
- * [--equilibrate-ps P] [--workers W] [--no-cache] [--molecules M] [--density G] [--cutoff C]`: reference data with atomistic forces as a
+ * [--equilibrate-ps P] [--temperature K] [--workers W] [--no-cache] [--molecules M] [--density G] [--cutoff C]`: reference data with atomistic forces as a
  * cglab data set, reused from the cache when the same settings were generated before.
  * Ctrl-C stops every replica at its next frame and writes what was computed (marked
  * interrupted in the provenance, and not cached).
@@ -23,7 +23,7 @@ function num(v: string | undefined, flag: string, dflt?: number): number {
 }
 
 export async function generateCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { valued: ['ns', 'save-every-ps', 'replicas', 'seed', 'out', 'equilibrate-ps', 'workers', 'molecules', 'density', 'cutoff'], flags: ['no-cache'] }, 'generate');
+  const args = parseArgs(argv, { valued: ['ns', 'save-every-ps', 'replicas', 'seed', 'out', 'equilibrate-ps', 'workers', 'molecules', 'density', 'cutoff', 'temperature'], flags: ['no-cache'] }, 'generate');
   const [system, ...extra] = args.positional;
   if (!system || extra.length) {
     throw new Error(`cglab generate: expected one system name (${systemNames().join(', ')}), got ${args.positional.length ? args.positional.join(' ') : 'none'}`);
@@ -43,6 +43,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
     const v = optString(args, flag);
     return v === undefined ? undefined : num(v, flag);
   };
+  const temperature = optional('temperature');
   // Liquids' settings (molecules, g/cm³, nm); getSystem rejects them for systems without any.
   const systemOptions = { molecules: optional('molecules'), density: optional('density'), cutoff: optional('cutoff') };
   const ac = new AbortController();
@@ -58,6 +59,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
     const res = await referenceData({
       ...options,
       systemOptions,
+      ...(temperature === undefined ? {} : { temperature }),
       cache: !args.options.has('no-cache'),
       workers: workers === undefined ? undefined : num(workers, 'workers'),
       signal: ac.signal,

@@ -22,6 +22,8 @@ export interface GenerateOptions {
   seed: number;
   /** Equilibration per replica before the first saved frame, ps. Default 10. */
   equilibratePs?: number;
+  /** Thermostat temperature, K; default the system's own (e.g. 300 K for alanine dipeptide). */
+  temperature?: number;
   /** Worker threads; default one per core, at most one per replica. */
   workers?: number;
   /** Called as steps complete (summed over replicas). */
@@ -36,6 +38,8 @@ export interface WorkerJob {
   systemOptions: SystemOptions;
   replicas: number[];
   seed: number;
+  /** K. */
+  temperature: number;
   steps: number;
   equilibrationSteps: number;
   saveEvery: number;
@@ -68,6 +72,7 @@ function checkOptions(o: GenerateOptions): void {
   positive(o.saveEveryPs, '--save-every-ps (ps)');
   if (!Number.isInteger(o.replicas) || o.replicas < 1) throw new Error(`generate: --replicas must be a positive integer, got ${o.replicas}`);
   if (!Number.isInteger(o.seed) || o.seed < 0) throw new Error(`generate: --seed must be a non-negative integer, got ${o.seed}`);
+  if (o.temperature !== undefined) positive(o.temperature, '--temperature (K)');
 }
 
 /**
@@ -77,6 +82,7 @@ function checkOptions(o: GenerateOptions): void {
 export async function generate(o: GenerateOptions): Promise<GeneratedData> {
   checkOptions(o);
   const sys = getSystem(o.system, o.systemOptions);
+  const temperature = o.temperature ?? sys.temperature;
   const saveEvery = Math.max(1, Math.round(o.saveEveryPs / sys.dt));
   const steps = Math.round((o.ns * 1000) / sys.dt / saveEvery) * saveEvery;
   if (steps < saveEvery) throw new Error(`generate: --ns ${o.ns} is shorter than one saved frame (${saveEvery * sys.dt} ps)`);
@@ -95,7 +101,7 @@ export async function generate(o: GenerateOptions): Promise<GeneratedData> {
   const shares = Array.from({ length: nWorkers }, (_, w) => [...Array(o.replicas).keys()].filter((r) => r % nWorkers === w));
   try {
     await Promise.all(shares.map((share) => new Promise<void>((resolve, reject) => {
-      const job: WorkerJob = { system: o.system, systemOptions: o.systemOptions ?? {}, replicas: share, seed: o.seed, steps, equilibrationSteps, saveEvery, stopFlag };
+      const job: WorkerJob = { system: o.system, systemOptions: o.systemOptions ?? {}, replicas: share, seed: o.seed, temperature, steps, equilibrationSteps, saveEvery, stopFlag };
       const worker = new Worker(new URL('./generateWorker.js', import.meta.url), { workerData: job });
       worker.on('message', (m: WorkerMessage) => {
         if (m.type === 'progress') {
@@ -158,7 +164,7 @@ export async function generate(o: GenerateOptions): Promise<GeneratedData> {
       ...(o.systemOptions && Object.keys(o.systemOptions).length ? { system_options: o.systemOptions } : {}),
       description: sys.description,
       integrator: 'BAOAB Langevin',
-      temperature_K: sys.temperature,
+      temperature_K: temperature,
       dt_ps: sys.dt,
       friction_per_ps: sys.friction,
       constraints: sys.constraints ? sys.constraints.distances.length : 0,

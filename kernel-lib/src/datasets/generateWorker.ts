@@ -17,10 +17,10 @@ const post = (m: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessag
 
 try {
   const sys = getSystem(job.system, job.systemOptions);
-  const integrator = baoab({ dt: sys.dt, temperature: sys.temperature, friction: sys.friction, masses: sys.masses, constraints: sys.constraints });
+  const integrator = baoab({ dt: sys.dt, temperature: job.temperature, friction: sys.friction, masses: sys.masses, constraints: sys.constraints });
   for (const r of job.replicas) {
     const x0 = Float64Array.from(sys.positions);
-    const state = initState(sys.potential, x0, sys.masses, sys.temperature, replicaSeed(job.seed, r), sys.constraints);
+    const state = initState(sys.potential, x0, sys.masses, job.temperature, replicaSeed(job.seed, r), sys.constraints);
     const signal = { get aborted() { return Atomics.load(stop, 0) !== 0; } } as AbortSignal;
     let reported = 0;
     const onProgress = (done: number) => {
