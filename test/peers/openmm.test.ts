@@ -204,11 +204,11 @@ test('the constraints are exactly the 12 X–H bonds, which carry no bond term, 
   }
 });
 
-test('softening changes only the non-bonded term, and δ = 0 restores it exactly', () => {
+test('softening changes only the non-bonded term, and s = 0 restores it exactly', () => {
   const ff = builtinForceField('alanine-dipeptide', 'obc2', true);
   const x = conformations[0];
   const plain = ff.energyTerms(x);
-  ff.setSoftening(0.1);
+  ff.setSoftening(0.5);
   const soft = ff.energyTerms(x);
   assert.notEqual(soft.nonbonded, plain.nonbonded);
   assert.deepEqual({ ...soft, nonbonded: 0 }, { ...plain, nonbonded: 0 });
@@ -218,5 +218,5 @@ test('softening changes only the non-bonded term, and δ = 0 restores it exactly
   assert.ok(Number.isFinite(ff.energyTerms(clash).nonbonded));
   ff.setSoftening(0);
   assert.deepEqual(ff.energyTerms(x), plain);
-  assert.throws(() => ff.setSoftening(-1), /softening must be a length ≥ 0 nm/);
+  assert.throws(() => ff.setSoftening(-1), /softening must be a fraction ≥ 0/);
 });

@@ -175,13 +175,13 @@ export class ClassicalForceField implements Potential {
   }
 
   /**
-   * Soften Lennard-Jones and Coulomb pairs to r → √(r² + δ²) (see `LennardJonesCoulomb.softening2`);
-   * δ = 0 restores the force field.
-   * @param delta δ, nm (≥ 0).
+   * Soften Lennard-Jones and Coulomb pairs to r → √(r² + s² σ²) (see `LennardJonesCoulomb.soften`);
+   * s = 0 restores the force field.
+   * @param s fraction of each pair's σ (≥ 0).
    */
-  setSoftening(delta: number): void {
-    if (!(delta >= 0) || !Number.isFinite(delta)) throw new Error(`${this.name}: softening must be a length ≥ 0 nm, got ${delta}`);
-    (this.terms.nonbonded as LennardJonesCoulomb).softening2 = delta * delta;
+  setSoftening(s: number): void {
+    if (!(s >= 0) || !Number.isFinite(s)) throw new Error(`${this.name}: softening must be a fraction ≥ 0 of each pair's σ, got ${s}`);
+    (this.terms.nonbonded as LennardJonesCoulomb).soften(s);
   }
 
   /**

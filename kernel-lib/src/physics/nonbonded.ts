@@ -52,11 +52,8 @@ export class LennardJonesCoulomb {
   private readonly sig2: Float64Array;
   /** 4ε, kJ/mol. */
   private readonly eps4: Float64Array;
-  /**
-   * δ² (nm²) of the soft core r → √(r² + δ²), which keeps energies and forces finite where atoms
-   * overlap (structures from an untrained generative model); 0, the physical interaction, by default.
-   */
-  softening2 = 0;
+  /** s²σ² (nm²) of each pair's soft core, for `soften`. */
+  private readonly soft2: Float64Array;
 
   constructor(p: NonbondedParameters) {
     const n = p.particles.length;
@@ -88,6 +85,18 @@ export class LennardJonesCoulomb {
     this.qq = Float64Array.from(qq);
     this.sig2 = Float64Array.from(sig2);
     this.eps4 = Float64Array.from(eps4);
+    this.soft2 = new Float64Array(qq.length);
+  }
+
+  /**
+   * Soft cores r → √(r² + s² max(σ, 0.1 nm)²) for every pair, which keep energies and forces
+   * finite where atoms overlap (structures from an untrained generative model): at s = 1 the
+   * Lennard-Jones energy of two atoms on top of each other is 0, and it grows without bound as
+   * s → 0, the physical interaction (the default).
+   * @param s fraction of each pair's σ, ≥ 0.
+   */
+  soften(s: number): void {
+    for (let p = 0; p < this.soft2.length; p++) this.soft2[p] = s * s * Math.max(this.sig2[p], 0.01);
   }
 
   /**
@@ -95,7 +104,7 @@ export class LennardJonesCoulomb {
    * (kJ/mol/nm) into `f` at the same offset.
    */
   accumulate(x: Float64Array, o: number, f: Float64Array): number {
-    const { at, qq, sig2, eps4, softening2 } = this;
+    const { at, qq, sig2, eps4, soft2 } = this;
     let e = 0;
     for (let p = 0; p < qq.length; p++) {
       const i = o + at[2 * p];
@@ -103,7 +112,7 @@ export class LennardJonesCoulomb {
       const dx = x[j] - x[i];
       const dy = x[j + 1] - x[i + 1];
       const dz = x[j + 2] - x[i + 2];
-      const r2inv = 1 / (dx * dx + dy * dy + dz * dz + softening2);
+      const r2inv = 1 / (dx * dx + dy * dy + dz * dz + soft2[p]);
       const rinv = Math.sqrt(r2inv);
       const s2 = sig2[p] * r2inv;
       const s6 = s2 * s2 * s2;

@@ -7,3 +7,4 @@ export * from './model.js';
 export * from './target.js';
 export * from './train.js';
 export * from './modelDir.js';
+export * from './ensemble.js';

@@ -96,12 +96,14 @@ export function potentialTarget(p: Potential, temperature: number, start: ArrayL
 }
 
 /**
- * A frame-fixing triple for a molecule: the heavy atom with the most heavy neighbours (the
- * first such) and two of them, [neighbour, centre, neighbour], so that both anchor distances
- * in the frame are bond lengths and |y₂| a bond times the sine of an angle.
+ * A frame-fixing triple for a molecule: the heavy atom with the most heavy neighbours (ties:
+ * the most central one, nearest in bonds to every other heavy atom) and two of them,
+ * [neighbour, centre, neighbour], so that both anchor distances in the frame are bond lengths,
+ * |y₂| a bond times the sine of an angle, and the frame sits in the middle of the molecule.
  * @throws Error when no atom has two heavy neighbours.
  */
 export function frameAnchors(top: Topology): [number, number, number] {
+  const n = top.atoms.length;
   const heavy = (i: number) => top.atoms[i].element !== 'H';
   const neighbours = top.atoms.map(() => [] as number[]);
   for (const [i, j] of top.bonds) {
@@ -110,8 +112,18 @@ export function frameAnchors(top: Topology): [number, number, number] {
       neighbours[j].push(i);
     }
   }
+  /** Largest bond count from i to another heavy atom it is connected to. */
+  const eccentricity = (i: number) => {
+    const depth = new Map([[i, 0]]);
+    const queue = [i];
+    for (let k = 0; k < queue.length; k++) for (const j of neighbours[queue[k]]) if (!depth.has(j)) depth.set(j, (depth.get(queue[k]) as number) + 1), queue.push(j);
+    return Math.max(...depth.values());
+  };
   let centre = -1;
-  for (let i = 0; i < top.atoms.length; i++) if (neighbours[i].length >= 2 && (centre < 0 || neighbours[i].length > neighbours[centre].length)) centre = i;
+  for (let i = 0; i < n; i++) {
+    if (neighbours[i].length < 2) continue;
+    if (centre < 0 || neighbours[i].length > neighbours[centre].length || (neighbours[i].length === neighbours[centre].length && eccentricity(i) < eccentricity(centre))) centre = i;
+  }
   if (centre < 0) throw new Error('frameAnchors: no atom has two bonded heavy-atom neighbours; give the anchors explicitly');
   return [neighbours[centre][0], centre, neighbours[centre][1]];
 }
@@ -120,7 +132,7 @@ export function frameAnchors(top: Topology): [number, number, number] {
 export interface MoleculeTargetOptions {
   /** Atoms that fix the frame; default {@link frameAnchors}. */
   anchors?: [number, number, number];
-  /** Softening δ (nm) of non-bonded pairs at the smallest tempering factor; default 0.1. */
+  /** Softening s of non-bonded pairs (fraction of their σ) at the smallest tempering factor; default 1. */
   softening?: number;
   /** The smallest tempering factor, where the softening is `softening`; default 1e-10. */
   aStart?: number;
@@ -131,8 +143,10 @@ export interface MoleculeTargetOptions {
  *
  * Energy guard: early in tempering the generated structures are far from physical and atoms
  * overlap, where Lennard-Jones and Coulomb energies and forces grow without bound. The guard
- * softens non-bonded pairs to √(r² + δ²) with δ = δ₀ · ln a / ln a₀, falling from δ₀ at the
- * first factor a₀ to exactly 0 at a = 1, so the final stage samples the force field itself.
+ * softens non-bonded pairs to √(r² + s²σ²) with s = s₀ · ln a / ln a₀, falling from s₀ (1: two
+ * atoms on top of each other cost no Lennard-Jones energy) at the first factor a₀ to exactly 0
+ * at a = 1, so that the repulsion builds up with a and the final rung samples the force field
+ * itself.
  * @param ff a force field without constraints (every atom is placed by the model).
  * @throws Error for a force field with constraints, or one that gives no force at `start`.
  */
@@ -145,7 +159,7 @@ export function moleculeTarget(ff: ClassicalForceField, temperature: number, sta
   if (start.length !== 3 * n) throw new Error(`${ff.name}: start has ${start.length} coordinates, expected ${n} atoms × 3`);
   const frame = new RigidFrame(n, opts.anchors ?? frameAnchors(ff.topology));
   const beta = 1 / (BOLTZMANN * temperature);
-  const delta0 = opts.softening ?? 0.1;
+  const s0 = opts.softening ?? 1;
   const logA0 = Math.log(opts.aStart ?? 1e-10);
   requireForces(ff, Float64Array.from(start));
   return {
@@ -167,9 +181,9 @@ export function moleculeTarget(ff: ClassicalForceField, temperature: number, sta
     toCartesian: (q, batch) => frame.embed(q, batch),
     fromCartesian: (x, batch) => frame.reduce(x, batch),
     guard(a) {
-      const delta = a >= 1 ? 0 : Math.max(0, delta0 * (Math.log(a) / logA0));
-      ff.setSoftening(delta);
-      return delta > 0 ? `non-bonded pairs softened to √(r² + δ²), δ = ${delta.toFixed(4)} nm` : undefined;
+      const s = a >= 1 ? 0 : Math.max(0, s0 * (Math.log(a) / logA0));
+      ff.setSoftening(s);
+      return s > 0 ? `non-bonded pairs softened to √(r² + s²σ²), s = ${s.toFixed(4)}` : undefined;
     },
     diagnose(q, b) {
       const x = frame.embed(q.subarray(b * frame.dim, (b + 1) * frame.dim), 1);

@@ -122,11 +122,12 @@ function checkSchedule(schedule: number[]): void {
 }
 
 /**
- * Train the model of `target` from its energies and forces alone.
+ * Train the model of `target` from its energies and forces alone. Asynchronous only so that
+ * the event loop runs every 0.1 s (progress in notebooks, interrupts): the work is on this thread.
  * @throws Error for bad options (latent < 1, a schedule that does not end at 1, …), and
  *   NonFiniteEnergyError when the engine returns a non-finite βU or gradient.
  */
-export function fitEmbedded(target: EmbeddedTarget, opts: EmbeddedOptions = {}): EmbeddedFit {
+export async function fitEmbedded(target: EmbeddedTarget, opts: EmbeddedOptions = {}): Promise<EmbeddedFit> {
   const batch = opts.batch ?? 1024;
   const window = opts.window ?? 100;
   const maxStageSteps = opts.maxStageSteps ?? 10 * window;
@@ -225,8 +226,14 @@ export function fitEmbedded(target: EmbeddedTarget, opts: EmbeddedOptions = {}):
     plateau.reset();
   };
 
+  let yielded = Date.now();
   try {
     while (steps < maxSteps && !opts.signal?.aborted) {
+      // Let the event loop run now and then: a notebook shows live output and Ctrl-C arrives.
+      if (Date.now() - yielded > 100) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yielded = Date.now();
+      }
       const rec = step();
       steps++;
       opts.onStep?.(rec);
