@@ -14,7 +14,8 @@
 //
 // Alanine dipeptide (EMB_ALA 1): fitEmbedded at EMB_T (300 K) with EMB_ALA_OPTIONS (JSON, merged
 // over the defaults below), EMB_LATENT 1; the model is kept in EMB_MODEL_DIR (default
-// ~/.cache/cglab/embedded) and reused on later runs with the same settings. Then EMB_SAMPLES
+// ~/.cache/cglab/embedded) and reused on later runs with the same settings (EMB_ALA_DIR: judge the
+// model in that folder, e.g. one of `cglab train embedded`, instead). Then EMB_SAMPLES
 // 20000 generated structures against the all-atom reference (EMB_REF, a data set; default the
 // cached 4 × 2 ns set of `cglab generate alanine-dipeptide --ns 2 --replicas 4 --save-every-ps 1
 // --seed 1`): φ/ψ KL over common bins (60 × 60), basin populations, energies (kJ/mol, flexible
@@ -77,7 +78,7 @@ if (on('EMB_TIMING')) {
   const stand = potentialTarget(harmonic(1, target.dim), 300, new Float64Array(target.dim), makeTopology([{ name: 'X', element: '', mass: 1, residue: 'TOY', resid: 1 }]));
   const times = [];
   let last = 0;
-  fitEmbedded(stand, { schedule: [1], hidden, batch, maxSteps: 70, window: 10, finalSteps: 1000, onStep: () => { const t = performance.now(); if (last) times.push(t - last); last = t; } });
+  await fitEmbedded(stand, { schedule: [1], hidden, batch, maxSteps: 70, window: 10, finalSteps: 1000, onStep: () => { const t = performance.now(); if (last) times.push(t - last); last = t; } });
   const stepMs = times.slice(20).sort((a, b) => a - b)[Math.floor((times.length - 20) / 2)];
   const peer = JSON.parse(execFileSync('/usr/bin/python3', [join(here, 'embedded_peers.py'), pdb, npy, '1', String(target.dim), String(hidden[0]), String(batch), '1'], { encoding: 'utf8' }));
   const maxRel = peer.energies.reduce((m, e, i) => Math.max(m, Math.abs(e - energies[i]) / Math.max(1, Math.abs(e))), 0);
@@ -107,7 +108,7 @@ if (on('EMB_TOY')) {
   console.log(`double well at kT = ${fmt(kT)} kJ/mol: exact left weight ${fmt(left / z, 4)}, −ln Z ${fmt(-logZ, 4)}`);
   for (const seed of env('EMB_SEEDS', '1,2,3').split(',').map(Number)) {
     const t0 = performance.now();
-    const fit = fitEmbedded(target, { seed });
+    const fit = await fitEmbedded(target, { seed });
     const n = 100000;
     const { q } = fit.model.sample(n, new Random(7));
     const h = new Float64Array(bins);
@@ -133,11 +134,11 @@ if (on('EMB_TOY')) {
 if (on('EMB_ALA', '0')) {
   const T = Number(env('EMB_T', 300));
   const options = { seed: 1, aStart: 1e-10, targetEss: 0.3, window: 50, batch: 512, hidden: [128, 128], maxSteps: 40000, latent: Number(env('EMB_LATENT', 1)), ...JSON.parse(env('EMB_ALA_OPTIONS', '{}')) };
-  const dir = join(env('EMB_MODEL_DIR', join(homedir(), '.cache/cglab/embedded')), `ala2-${T}K-${Buffer.from(JSON.stringify(options)).toString('base64url').slice(0, 40)}`);
+  const dir = env('EMB_ALA_DIR') ?? join(env('EMB_MODEL_DIR', join(homedir(), '.cache/cglab/embedded')), `ala2-${T}K-${Buffer.from(JSON.stringify(options)).toString('base64url').slice(0, 40)}`);
   if (!existsSync(join(dir, 'model.json'))) {
     const target = embeddedTarget('alanine-dipeptide', T, options.aStart);
     const t0 = performance.now();
-    const fit = fitEmbedded(target, { ...options, onStage: (s) => { if (s.stage % 10 === 0 || s.a === 1) console.log(`  rung ${s.stage}: a ${s.a.toExponential(2)}, loss ${fmt(s.loss, 2)} kT, ESS to next ${fmt(s.ess, 2)}${s.guard ? `, ${s.guard}` : ''}`); } });
+    const fit = await fitEmbedded(target, { ...options, onStage: (s) => { if (s.stage % 10 === 0 || s.a === 1) console.log(`  rung ${s.stage}: a ${s.a.toExponential(2)}, loss ${fmt(s.loss, 2)} kT, ESS to next ${fmt(s.ess, 2)}${s.guard ? `, ${s.guard}` : ''}`); } });
     mkdirSync(dir, { recursive: true });
     saveEmbedded(dir, target, 'alanine-dipeptide', fit, { seconds: (performance.now() - t0) / 1000, options });
     console.log(`trained in ${fmt((performance.now() - t0) / 1000, 0)} s, ${fit.steps} steps, a = ${fit.a}; saved in ${dir}`);
@@ -148,7 +149,7 @@ if (on('EMB_ALA', '0')) {
   const n = Number(env('EMB_SAMPLES', 20000));
   const w = weightedSamples(model, target, n, new Random(11));
   const x = target.toCartesian(w.q, n);
-  const angle = (xs, quad) => Array.from(dihedrals(xs, 22, quad), degrees);
+  const angle = (xs, quad) => degrees(dihedrals(xs, 22, quad));
   const phi = angle(x, ALANINE_DIPEPTIDE_PHI);
   const psi = angle(x, ALANINE_DIPEPTIDE_PSI);
   const rphi = angle(ref.positions, ALANINE_DIPEPTIDE_PHI);

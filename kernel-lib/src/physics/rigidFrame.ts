@@ -71,8 +71,10 @@ export class RigidFrame {
       const e1 = unit([at(a1, 0), at(a1, 1), at(a1, 2)]);
       const v = [at(a2, 0), at(a2, 1), at(a2, 2)];
       const d = v[0] * e1[0] + v[1] * e1[1] + v[2] * e1[2];
-      const e2 = unit([v[0] - d * e1[0], v[1] - d * e1[1], v[2] - d * e1[2]]);
-      if (!e1.every(Number.isFinite) || !e2.every(Number.isFinite)) throw new Error(`RigidFrame.reduce: configuration ${b} has its anchor atoms [${this.anchors}] on one line or on one point`);
+      const perp = [v[0] - d * e1[0], v[1] - d * e1[1], v[2] - d * e1[2]];
+      const e2 = unit(perp);
+      // A perpendicular part at rounding level is no direction: the frame would not be a rotation.
+      if (!e1.every(Number.isFinite) || !(Math.hypot(perp[0], perp[1], perp[2]) > 1e-8 * Math.hypot(v[0], v[1], v[2]))) throw new Error(`RigidFrame.reduce: configuration ${b} has its anchor atoms [${this.anchors}] on one line or on one point`);
       const e3 = [e1[1] * e2[2] - e1[2] * e2[1], e1[2] * e2[0] - e1[0] * e2[2], e1[0] * e2[1] - e1[1] * e2[0]];
       for (let i = 0; i < this.nAtoms; i++) {
         const r = [at(i, 0), at(i, 1), at(i, 2)];
