@@ -9,8 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '../util/random.js';
 import { MLP, type Activation } from './mlp.js';
 
-/** ln √(2π). */
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+/** ln √(2π): the normalisation of a standard normal per dimension. */
+export const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /** Options of {@link GaussianMlp}. */
 export interface GaussianMlpOptions {

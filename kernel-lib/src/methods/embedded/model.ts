@@ -5,7 +5,7 @@
  * the latent variables — the discovered collective variables — off any configuration.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { GaussianMlp } from '../../nn/gaussianMlp.js';
+import { GaussianMlp, HALF_LOG_2PI } from '../../nn/gaussianMlp.js';
 import type { JsonObject, StoredTensor } from '../../nn/params.js';
 import { Random } from '../../util/random.js';
 
@@ -13,7 +13,6 @@ import { Random } from '../../util/random.js';
 export type LatentPrior = 'normal' | 'uniform';
 export const LATENT_PRIORS: readonly LatentPrior[] = ['normal', 'uniform'];
 
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 const SQRT3 = Math.sqrt(3);
 
 /** The architecture, as saved. */
@@ -52,11 +51,24 @@ export class EmbeddedModel {
     this.inputScale = new Float64Array(dim).fill(scale);
   }
 
-  /** Draw n latent samples [n, latent] from the prior. */
-  samplePrior(n: number, rng: Random): Float32Array {
+  /**
+   * The randomness of n model samples: latent points z [n, latent] from the prior, then the
+   * decoder's standard normal ε [n, dim] (in that order, so a seed gives the same samples everywhere).
+   */
+  drawNoise(n: number, rng: Random): { z: Float32Array; eps: Float32Array } {
     const z = new Float32Array(n * this.config.latent);
     for (let i = 0; i < z.length; i++) z[i] = this.config.prior === 'normal' ? rng.normal() : SQRT3 * (2 * rng.uniform() - 1);
-    return z;
+    const eps = Float32Array.from({ length: n * this.config.dim }, () => rng.normal());
+    return { z, eps };
+  }
+
+  /** Variables of both networks by name: `decoder/…`, `encoder/…`. */
+  parameters(): Record<string, tf.Variable> {
+    const out: Record<string, tf.Variable> = {};
+    for (const [part, net] of [['decoder', this.decoder], ['encoder', this.encoder]] as const) {
+      for (const [name, v] of Object.entries(net.parameters())) out[`${part}/${name}`] = v;
+    }
+    return out;
   }
 
   /** ln p(z) of row i of z. */
@@ -93,8 +105,7 @@ export class EmbeddedModel {
    * @returns q [n, dim] and the z [n, latent] each came from.
    */
   sample(n: number, rng: Random): { q: Float64Array; z: Float32Array } {
-    const z = this.samplePrior(n, rng);
-    const eps = Float32Array.from({ length: n * this.config.dim }, () => rng.normal());
+    const { z, eps } = this.drawNoise(n, rng);
     const q = tf.tidy(() => {
       const s = this.decoder.sample(tf.tensor2d(z, [n, this.config.latent]), tf.tensor2d(eps, [n, this.config.dim]));
       return s.y.dataSync();
@@ -115,9 +126,7 @@ export class EmbeddedModel {
   /** Named tensors of both networks and the normalisation, for a parameter file. */
   tensors(): Map<string, StoredTensor> {
     const out = new Map<string, StoredTensor>();
-    for (const [part, net] of [['decoder', this.decoder], ['encoder', this.encoder]] as const) {
-      for (const [name, v] of Object.entries(net.parameters())) out.set(`${part}/${name}`, { shape: [...v.shape], data: v.dataSync() as Float32Array });
-    }
+    for (const [name, v] of Object.entries(this.parameters())) out.set(name, { shape: [...v.shape], data: v.dataSync() as Float32Array });
     out.set('input/shift', { shape: [this.config.dim], data: Float32Array.from(this.inputShift) });
     out.set('input/scale', { shape: [this.config.dim], data: Float32Array.from(this.inputScale) });
     return out;
@@ -134,11 +143,9 @@ export class EmbeddedModel {
       if (!t || t.shape.join() !== shape.join()) throw new Error(`${source}: tensor '${name}' is ${t ? `of shape [${t.shape}]` : 'missing'}, expected shape [${shape}]`);
       return t;
     };
-    for (const [part, net] of [['decoder', this.decoder], ['encoder', this.encoder]] as const) {
-      for (const [name, v] of Object.entries(net.parameters())) {
-        const t = get(`${part}/${name}`, v.shape);
-        tf.tidy(() => v.assign(tf.tensor(t.data, t.shape)));
-      }
+    for (const [name, v] of Object.entries(this.parameters())) {
+      const t = get(name, v.shape);
+      tf.tidy(() => v.assign(tf.tensor(t.data, t.shape)));
     }
     this.inputShift.set(get('input/shift', [this.config.dim]).data);
     this.inputScale.set(get('input/scale', [this.config.dim]).data);

@@ -5,7 +5,7 @@
  * without rigid-body motion (physics/rigidFrame.ts), whose measure brings the Jacobian J.
  */
 import type { ClassicalForceField } from '../../physics/forcefield.js';
-import type { Potential } from '../../physics/potential.js';
+import { energiesAndForces, type Potential } from '../../physics/potential.js';
 import { RigidFrame } from '../../physics/rigidFrame.js';
 import type { Topology } from '../../topology/topology.js';
 import { BOLTZMANN } from '../../units.js';
@@ -55,14 +55,6 @@ function checkTemperature(temperature: number, name: string): void {
   if (!(temperature > 0) || !Number.isFinite(temperature)) throw new Error(`${name}: temperature must be a positive number of K, got ${temperature}`);
 }
 
-/** Energies and forces of a batch, checked for the presence of forces. */
-function evaluateBatch(p: Potential, x: Float64Array, batch: number): { energies: Float64Array; forces: Float64Array } {
-  const energies = new Float64Array(batch);
-  const forces = new Float64Array(x.length);
-  p.evaluate(x, batch, forces, energies);
-  return { energies, forces };
-}
-
 /**
  * A potential in its own coordinates (the toy surfaces: one particle in `dim` dimensions).
  * @throws Error when the potential gives no force at its start (embedded physics learns from forces).
@@ -82,7 +74,7 @@ export function potentialTarget(p: Potential, temperature: number, start: ArrayL
     topology,
     particleDim: p.dim,
     evaluate(q, batch) {
-      const { energies, forces } = evaluateBatch(p, q, batch);
+      const { energies, forces } = energiesAndForces(p, q);
       return {
         betaU: energies.map((e) => beta * e),
         gradBetaU: forces.map((f) => -beta * f),
@@ -172,7 +164,7 @@ export function moleculeTarget(ff: ClassicalForceField, temperature: number, sta
     particleDim: 3,
     evaluate(q, batch) {
       const x = frame.embed(q, batch);
-      const { energies, forces } = evaluateBatch(ff, x, batch);
+      const { energies, forces } = energiesAndForces(ff, x);
       const gradBetaU = frame.pullBack(forces, batch).map((f) => -beta * f);
       const gradLogJ = new Float64Array(batch * frame.dim);
       const logJ = Float64Array.from({ length: batch }, (_, b) => frame.logJacobian(q, b, gradLogJ));
@@ -204,7 +196,7 @@ export function moleculeTarget(ff: ClassicalForceField, temperature: number, sta
 /** Forces at the start and beside it (a start at a minimum has none there). */
 function requireForces(p: Potential, x: Float64Array): void {
   const both = Float64Array.from([...x, ...x.map((v, k) => v + 0.01 * (1 + (k % 3)))]);
-  const { energies, forces } = evaluateBatch(p, both, 2);
+  const { energies, forces } = energiesAndForces(p, both);
   if (!energies.every(Number.isFinite) || !forces.every(Number.isFinite)) throw new Error(`${p.name}: the energy or forces at the start structure are not finite (${energies[0]} kJ/mol)`);
   if (forces.every((f) => f === 0)) throw new Error(`${p.name}: the system gives no forces (all zero at and beside its start structure); embedded physics learns from the forces of a potential`);
 }

@@ -12,13 +12,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Adam } from '../../nn/adam.js';
+import { HALF_LOG_2PI } from '../../nn/gaussianMlp.js';
 import { nextTemperingFactor, Plateau, temperingEss } from '../../md/tempering.js';
-import { Random, type RandomState } from '../../util/random.js';
+import { Random } from '../../util/random.js';
 import { EmbeddedModel, type LatentPrior } from './model.js';
 import type { EmbeddedTarget, TargetValues } from './target.js';
 import { boltzmannWeights } from '../../analysis/reweight.js';
 
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /** Options of {@link fitEmbedded}; every field has a default. */
 export interface EmbeddedOptions {
@@ -109,7 +109,6 @@ export interface EmbeddedFit {
   complete: boolean;
   /** True when `signal` stopped it. */
   interrupted: boolean;
-  rng: RandomState;
 }
 
 /** A run whose energies or gradients went non-finite, with what was seen. */
@@ -150,10 +149,7 @@ export async function fitEmbedded(target: EmbeddedTarget, opts: EmbeddedOptions 
   const model = new EmbeddedModel({ dim: target.dim, latent: opts.latent ?? 1, prior: opts.prior ?? 'normal', hidden: opts.hidden ?? [64, 64] }, target.start, target.scale, rng);
   const { dim } = target;
   const latent = model.config.latent;
-  const params: Record<string, tf.Variable> = {};
-  for (const [part, net] of [['decoder', model.decoder], ['encoder', model.encoder]] as const) {
-    for (const [name, v] of Object.entries(net.parameters())) params[`${part}/${name}`] = v;
-  }
+  const params = model.parameters();
   const byVariable = new Map(Object.entries(params).map(([n, v]) => [v.name, n]));
   const adam = new Adam(params);
 
@@ -168,8 +164,7 @@ export async function fitEmbedded(target: EmbeddedTarget, opts: EmbeddedOptions 
   let decays = 0;
 
   const step = (): StepRecord => {
-    const z = model.samplePrior(batch, rng);
-    const eps = Float32Array.from({ length: batch * dim }, () => rng.normal());
+    const { z, eps } = model.drawNoise(batch, rng);
     let values: { loss: number; betaU: number } = { loss: NaN, betaU: NaN };
     tf.tidy(() => {
       const zt = tf.tensor2d(z, [batch, latent]);
@@ -255,7 +250,7 @@ export async function fitEmbedded(target: EmbeddedTarget, opts: EmbeddedOptions 
     adam.dispose();
     target.guard?.(1);
   }
-  return { model, stages, curve, steps, a, complete, interrupted: Boolean(opts.signal?.aborted), rng: rng.state() };
+  return { model, stages, curve, steps, a, complete, interrupted: Boolean(opts.signal?.aborted) };
 }
 
 /**
@@ -295,8 +290,7 @@ export interface WeightedSamples {
  */
 export function weightedSamples(model: EmbeddedModel, target: EmbeddedTarget, n: number, rng: Random): WeightedSamples {
   const { dim, latent } = model.config;
-  const z = model.samplePrior(n, rng);
-  const eps = Float32Array.from({ length: n * dim }, () => rng.normal());
+  const { z, eps } = model.drawNoise(n, rng);
   let q = new Float64Array(0);
   let logStdSum: ArrayLike<number> = [];
   let logq: ArrayLike<number> = [];
