@@ -24,6 +24,7 @@ import { maxConstraintError } from 'cglab/md/constraints';
 import { minimize } from 'cglab/md/minimize';
 import { Random } from 'cglab/util/random';
 import { energiesAndForces } from 'cglab/physics/potential';
+import { assertPeerAgreement, type Evaluation } from '../helpers/peerAgreement.js';
 import { SPCE, spceConstraints, spceHH, spceWater, waterLattice, type WaterPotential } from 'cglab/physics/water';
 import { COULOMB } from 'cglab/units';
 
@@ -102,10 +103,6 @@ with open(out_path, 'w') as f:
     json.dump(out, f)
 `;
 
-interface Evaluation {
-  energy: number;
-  forces: number[];
-}
 interface CaseResult {
   start: Evaluation;
   frames: (Evaluation & { x: number[] })[];
@@ -211,24 +208,12 @@ cases.forEach((c, k) => {
     assert.equal(theirs.frames.length, c.frames);
     const configurations = [{ label: 'start', x: c.x, ...theirs.start }, ...theirs.frames.map((f, j) => ({ label: `frame ${j}`, ...f, x: Float64Array.from(f.x) }))];
     const constraints = spceConstraints(c.potential.options.molecules);
-    let worstEnergy = 0;
-    let worstForce = 0;
-    let largestForce = 0;
-    for (const { label, x, energy, forces } of configurations) {
+    for (const { label, x } of configurations) {
       // The frames must be whole rigid molecules (OpenMM does not wrap them), since water.ts
       // takes one image shift per molecule; its constraint tolerance is 1e-5.
       assert.ok(maxConstraintError(constraints, x, x.length / 3, 1) < 1e-4, `${label}: molecules are not whole and rigid`);
-      const ours = energiesAndForces(c.potential, x);
-      const rel = Math.abs(ours.energies[0] - energy) / Math.abs(energy);
-      worstEnergy = Math.max(worstEnergy, rel);
-      assert.ok(rel <= ENERGY_REL, `${label}: energy ours ${ours.energies[0]}, OpenMM ${energy} kJ/mol (relative error ${rel})`);
-      forces.forEach((f, i) => {
-        const d = Math.abs(ours.forces[i] - f);
-        worstForce = Math.max(worstForce, d);
-        largestForce = Math.max(largestForce, Math.abs(f));
-        assert.ok(d <= FORCE_ABS, `${label}, force component ${i}: ours ${ours.forces[i]}, OpenMM ${f} kJ/mol/nm`);
-      });
     }
+    const { worstEnergy, worstForce, largestForce } = assertPeerAgreement(c.potential, configurations, ENERGY_REL, FORCE_ABS);
     // The frames are new configurations, not the start again.
     const last = configurations[configurations.length - 1];
     let msd = 0;

@@ -14,7 +14,7 @@
  *
  * Kernels covered: Abs Add AddN Atan2 BatchMatMul Cast Concat Cos Exp ExpandDims GatherNd
  * GatherV2 Identity Log Mean Multiply Neg Pack PadV2 Pow RealDiv Relu Reshape ScatterNd Sigmoid
- * Sign Sin Slice Softplus SplitV Sqrt Square SquaredDifference Step Sub Sum Tanh Tile Transpose
+ * Sign Sin Slice Softmax Softplus SplitV Sqrt Square SquaredDifference Step Sub Sum Tanh Tile Transpose
  * Unpack UnsortedSegmentSum. Anything else fails with tfjs's "gradient function not found for <kernel>".
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -96,6 +96,13 @@ const GRADIENTS: tf.GradConfig[] = [
   grad('Sigmoid', (dy, [x]) => ({ x: () => tf.mul(dy, sigmoidSlope(tf.sigmoid(x))) }), { inputsToSave: ['x'] }),
   grad('Tanh', (dy, [x]) => ({ x: () => tf.mul(dy, tf.sub(1, tf.square(tf.tanh(x)))) }), { inputsToSave: ['x'] }),
   grad('Relu', (dy, [x]) => ({ x: () => tf.mul(dy, tf.step(x)) }), { inputsToSave: ['x'] }),
+  // Softmax along the last axis (the only one tfjs's kernel takes): y ⊙ (dy − Σ dy ⊙ y).
+  grad('Softmax', (dy, [logits]) => ({
+    logits: () => {
+      const y = tf.softmax(logits);
+      return tf.mul(y, tf.sub(dy, tf.sum(tf.mul(dy, y), -1, true)));
+    },
+  }), { inputsToSave: ['logits'] }),
   grad('Softplus', (dy, [x]) => ({ x: () => tf.mul(dy, tf.sigmoid(x)) }), { inputsToSave: ['x'] }),
   grad('Sin', (dy, [x]) => ({ x: () => tf.mul(dy, tf.cos(x)) }), { inputsToSave: ['x'] }),
   grad('Cos', (dy, [x]) => ({ x: () => tf.neg(tf.mul(dy, tf.sin(x))) }), { inputsToSave: ['x'] }),

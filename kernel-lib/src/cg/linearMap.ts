@@ -293,14 +293,59 @@ export function centerOfGeometryMap(nAtoms: number, groups: ReadonlyArray<readon
   return groupMap(nAtoms, groups, { ...opts, weighting: 'geometry' });
 }
 
+/** An atom outside its bead's residue (a bead that spans residues). */
+export interface AtomRef {
+  /** Atom name, e.g. 'N'. */
+  name: string;
+  /** Residue name, e.g. 'ALA'. */
+  residue: string;
+  /** Residue number, needed when the residue name occurs more than once. */
+  resid?: number;
+}
+
 /** One bead of a residue-and-atom dictionary. */
 export interface BeadSpec {
   /** Residue name, e.g. 'ALA'. */
   residue: string;
-  /** Atom names of the bead in that residue, e.g. ['CA'] or ['CB', 'HB1', 'HB2', 'HB3']. */
-  atoms: readonly string[];
+  /**
+   * The bead's atoms: names in that residue, e.g. ['CA'] or ['CB', 'HB1', 'HB2', 'HB3'], or
+   * {name, residue, resid} for an atom of another residue.
+   */
+  atoms: readonly (string | AtomRef)[];
   /** Residue number, needed when the residue name occurs more than once. */
   resid?: number;
+}
+
+/** The atoms of residue `residue` (number `resid` when given), or an error naming what exists. */
+function residueAtoms(top: Topology, residue: string, resid: number | undefined, where: string, of = ''): number[] {
+  const inResidue = top.atoms.flatMap((a, i) => (a.residue === residue && (resid === undefined || a.resid === resid) ? [i] : []));
+  if (inResidue.length === 0) {
+    const names = [...new Set(top.atoms.map((a) => `${a.residue} ${a.resid}`))].join(', ');
+    throw new Error(`${where}: no such residue${of}; the topology has ${names}`);
+  }
+  const resids = [...new Set(inResidue.map((i) => top.atoms[i].resid))];
+  if (resids.length > 1) throw new Error(`${where}: ${residue} occurs as residues ${resids.join(', ')}: give resid to choose one`);
+  return inResidue;
+}
+
+/**
+ * The atom indices of each bead of a residue-and-atom dictionary.
+ * @throws Error for a residue that does not exist or is ambiguous without `resid`, or an atom
+ *   name the residue lacks (listing the names it has).
+ */
+export function beadAtomIndices(top: Topology, beads: readonly BeadSpec[]): number[][] {
+  return beads.map((b, k) => {
+    const where = `residueAtomMap: bead ${k} (${b.residue}${b.resid === undefined ? '' : ` ${b.resid}`})`;
+    const own = residueAtoms(top, b.residue, b.resid, where);
+    if (b.atoms.length === 0) throw new Error(`${where}: the atom list is empty; name the bead's atoms`);
+    return b.atoms.map((ref) => {
+      const [name, atoms] = typeof ref === 'string' ? [ref, own] : [ref.name, residueAtoms(top, ref.residue, ref.resid, where, ` ${ref.residue}${ref.resid === undefined ? '' : ` ${ref.resid}`} (of atom ${ref.name})`)];
+      const i = atoms.find((a) => top.atoms[a].name === name);
+      const other = typeof ref === 'string' ? '' : ` in ${ref.residue}${ref.resid === undefined ? '' : ` ${ref.resid}`}`;
+      if (i === undefined) throw new Error(`${where}: no atom '${name}'${other}; the residue has ${atoms.map((a) => top.atoms[a].name).join(', ')}`);
+      return i;
+    });
+  });
 }
 
 /**
@@ -309,31 +354,14 @@ export interface BeadSpec {
  * `[{residue:'ACE', atoms:['C']}, {residue:'ALA', atoms:['N']}, {residue:'ALA', atoms:['CA']},
  *   {residue:'ALA', atoms:['C']}, {residue:'NME', atoms:['N']}]`.
  * Single-atom beads are selections; larger ones sit at the centre of mass (or geometry).
- * @throws Error for a residue that does not exist or is ambiguous without `resid`, or an atom
- *   name the residue lacks (listing the names it has).
+ * @throws Error as {@link beadAtomIndices}.
  */
 export function residueAtomMap(
   top: Topology,
   beads: readonly BeadSpec[],
   opts: { weighting?: GroupWeighting; requireAll?: boolean } = {},
 ): LinearMap {
-  const groups = beads.map((b, k) => {
-    const inResidue = top.atoms.flatMap((a, i) => (a.residue === b.residue && (b.resid === undefined || a.resid === b.resid) ? [i] : []));
-    const where = `residueAtomMap: bead ${k} (${b.residue}${b.resid === undefined ? '' : ` ${b.resid}`})`;
-    if (inResidue.length === 0) {
-      const names = [...new Set(top.atoms.map((a) => `${a.residue} ${a.resid}`))].join(', ');
-      throw new Error(`${where}: no such residue; the topology has ${names}`);
-    }
-    const resids = [...new Set(inResidue.map((i) => top.atoms[i].resid))];
-    if (resids.length > 1) throw new Error(`${where}: ${b.residue} occurs as residues ${resids.join(', ')}: give resid to choose one`);
-    if (b.atoms.length === 0) throw new Error(`${where}: the atom list is empty; name the bead's atoms`);
-    return b.atoms.map((name) => {
-      const i = inResidue.find((a) => top.atoms[a].name === name);
-      if (i === undefined) throw new Error(`${where}: no atom '${name}'; the residue has ${inResidue.map((a) => top.atoms[a].name).join(', ')}`);
-      return i;
-    });
-  });
-  return groupMap(top.atoms.length, groups, {
+  return groupMap(top.atoms.length, beadAtomIndices(top, beads), {
     weighting: opts.weighting ?? 'mass',
     masses: top.atoms.map((a) => a.mass),
     requireAll: opts.requireAll ?? false,

@@ -43,7 +43,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   },
   train: {
     run: trainCommand,
-    summary: 'train a CG model: forcematching --data <data.npz> [--top file.pdb] --map backbone5|backbone6|<map.json> --model cgnet|cgschnet [--epochs N] [--seed S] --out <dir>; arcg --data <data.npz> [--top file.pdb] [--map backbone5] --model <spec.json> [--seed S] [--resume] --out <dir>; embedded --system <name> [--temperature K] [--latent D] [--seed S] --out <dir> (no data)',
+    summary: 'train a CG model: forcematching --data <data.npz> [--top file.pdb] --map backbone5|backbone6|<map.json> --model cgnet|cgschnet [--epochs N] [--seed S] --out <dir>; autograin --data <data.npz> [--top file.pdb] --beads N [--epochs E] [--rho R] [--seed S] [--per-molecule] --out <dir>; arcg --data <data.npz> [--top file.pdb] [--map backbone5] --model <spec.json> [--seed S] [--resume] --out <dir>; embedded --system <name> [--temperature K] [--latent D] [--seed S] --out <dir> (no data)',
   },
 };
 

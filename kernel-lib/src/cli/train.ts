@@ -9,6 +9,7 @@
  */
 import { initBackend } from '../backend/select.js';
 import { trainArcgCommand } from './trainArcg.js';
+import { TRAIN_AUTOGRAIN_OPTIONS, trainAutograinCommand } from './trainAutograin.js';
 import { TRAIN_EMBEDDED_OPTIONS, trainEmbeddedCommand } from './trainEmbedded.js';
 import { readDataset } from '../io/dataset.js';
 import { mapDataset, type ForceMapChoice } from '../methods/forcematching/data.js';
@@ -19,7 +20,7 @@ import { trainForceMatching } from '../methods/forcematching/train.js';
 import { progressBar } from '../util/progress.js';
 import { optString, parseArgs, type ParsedArgs } from './args.js';
 
-const METHODS = ['forcematching', 'arcg', 'embedded'];
+const METHODS = ['forcematching', 'autograin', 'arcg', 'embedded'];
 
 /** A numeric option, or `dflt` when absent. */
 export function numberOption(args: ParsedArgs, name: string, command: string, dflt?: number): number | undefined {
@@ -52,6 +53,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'arcg') {
     return trainArcgCommand(parseArgs(argv.slice(1), { valued: ['data', 'top', 'map', 'model', 'seed', 'out', 'temperature', 'frames'], flags: ['resume'] }, 'train arcg'));
   }
+  if (argv[0] === 'autograin') return trainAutograinCommand(parseArgs(argv.slice(1), TRAIN_AUTOGRAIN_OPTIONS, 'train autograin'));
   if (argv[0] === 'embedded') {
     if (argv.some((a) => a === '--data' || a.startsWith('--data='))) throw new Error('cglab train embedded: takes no --data: embedded physics learns from the force field of --system alone');
     return trainEmbeddedCommand(parseArgs(argv.slice(1), { valued: TRAIN_EMBEDDED_OPTIONS }, 'train embedded'));

@@ -6,6 +6,7 @@ import type { Constraints } from '../md/constraints.js';
 import { minimize } from '../md/minimize.js';
 import { builtinForceField } from '../physics/forcefield.js';
 import type { Potential } from '../physics/potential.js';
+import { HEXANE_MASS, HEXANE_SITES, hexaneLattice, TRAPPE_UA, trappeHexane, wholeMolecules } from '../physics/hexane.js';
 import { fccLattice, lennardJones } from '../physics/lj.js';
 import { spceConstraints, SPCE, spceWater, waterLattice } from '../physics/water.js';
 import { coupled2d, doubleWell1d, doubleWell2d, mullerBrown, type ToyPotential } from '../physics/toy.js';
@@ -113,18 +114,27 @@ const WATER_MASS = SPCE.mO + 2 * SPCE.mH;
 const density = (molecules: number, m: number, edge: number) => (molecules * m) / AVOGADRO / (edge ** 3 * 1e-21);
 
 /**
+ * The molecule count, density (g/cm³) and cubic box (nm) of a liquid from its options and
+ * defaults, checked; the messages name the system.
+ */
+function liquidBox(name: string, o: SystemOptions, molarMass: number, defaults: { molecules: number; density: number }) {
+  const molecules = o.molecules ?? defaults.molecules;
+  if (!Number.isInteger(molecules) || molecules < 2) throw new Error(`${name}: molecules must be an integer ≥ 2, got ${o.molecules}`);
+  const rho = o.density ?? defaults.density;
+  if (!(rho > 0) || !Number.isFinite(rho)) throw new Error(`${name}: density must be a positive number of g/cm³, got ${o.density}`);
+  const edge = Math.cbrt((molecules * molarMass) / AVOGADRO / rho / 1e-21);
+  return { molecules, rho, edge, box: [edge, edge, edge] as [number, number, number] };
+}
+
+/**
  * SPC/E water, rigid (three constraints per molecule), reaction field ε_rf = 80 beyond a
  * 1.2 nm cut-off, 300 K, 2 fs, friction 1/ps; by default the VOTCA tutorial's box (2180
  * molecules, 4.031 nm, 0.9957 g/cm³). The start is a lattice of randomly oriented molecules,
  * briefly minimised: equilibrate it (`--equilibrate-ps`) before sampling.
  */
 function spceWaterSystem(o: SystemOptions): MolecularSystem {
-  const molecules = o.molecules ?? VOTCA_WATER.molecules;
-  if (!Number.isInteger(molecules) || molecules < 2) throw new Error(`spce-water: molecules must be an integer ≥ 2, got ${o.molecules}`);
-  const rho = o.density ?? density(VOTCA_WATER.molecules, WATER_MASS, VOTCA_WATER.edge);
-  if (!(rho > 0) || !Number.isFinite(rho)) throw new Error(`spce-water: density must be a positive number of g/cm³, got ${o.density}`);
-  const edge = Math.cbrt((molecules * WATER_MASS) / AVOGADRO / rho / 1e-21);
-  const box: [number, number, number] = [edge, edge, edge];
+  const votca = { molecules: VOTCA_WATER.molecules, density: density(VOTCA_WATER.molecules, WATER_MASS, VOTCA_WATER.edge) };
+  const { molecules, rho, edge, box } = liquidBox('spce-water', o, WATER_MASS, votca);
   const cutoff = o.cutoff ?? 1.2;
   const potential = spceWater({ molecules, box, cutoff });
   const constraints = spceConstraints(molecules);
@@ -155,6 +165,44 @@ function spceWaterSystem(o: SystemOptions): MolecularSystem {
   };
 }
 
+/**
+ * United-atom n-hexane, TraPPE-UA with stiff harmonic bonds instead of rigid ones (see
+ * physics/hexane.ts), LJ cut off at 1.4 nm without shift or tail correction, 300 K, 2 fs,
+ * friction 1/ps, no constraints; by default 150 molecules at 0.655 g/cm³ (TraPPE's liquid
+ * density near 298 K), a 3.20 nm box. The start is a lattice of randomly oriented all-trans
+ * chains, minimised: equilibrate it (`--equilibrate-ps`) before sampling.
+ */
+function hexaneLiquid(o: SystemOptions): MolecularSystem {
+  const { molecules, rho, edge, box } = liquidBox('hexane-liquid', o, HEXANE_MASS, { molecules: 150, density: 0.655 });
+  const cutoff = o.cutoff ?? 1.4;
+  const potential = trappeHexane({ molecules, box, cutoff });
+  const siteMass = (s: number) => (s === 0 || s === HEXANE_SITES - 1 ? TRAPPE_UA.massCH3 : TRAPPE_UA.massCH2);
+  const masses = Float64Array.from({ length: HEXANE_SITES * molecules }, (_, i) => siteMass(i % HEXANE_SITES));
+  const atoms = Array.from({ length: HEXANE_SITES * molecules }, (_, i) => ({
+    name: `C${(i % HEXANE_SITES) + 1}`, element: 'C', mass: masses[i], residue: 'HEX', resid: Math.floor(i / HEXANE_SITES) + 1,
+  }));
+  const bonds = Array.from({ length: 5 * molecules }, (_, b): [number, number] => {
+    const i = HEXANE_SITES * Math.floor(b / 5) + (b % 5);
+    return [i, i + 1];
+  });
+  const lattice = hexaneLattice(molecules, box, new Random(1998));
+  // The lattice's chains overlap (forces up to ~1e14 kJ/mol/nm): minimisation takes them apart,
+  // with first steps long enough to throw sites across the box, hence the molecules made whole.
+  const start = minimize(potential, lattice, { maxIterations: 500, tolerance: 500 });
+  return {
+    name: 'hexane-liquid',
+    description: `${molecules} united-atom n-hexane molecules (TraPPE-UA, harmonic bonds 0.154 nm with k = 2.5e5 kJ/mol/nm²), cubic box ${edge.toFixed(4)} nm (${rho.toFixed(4)} g/cm³), LJ cut off at ${cutoff} nm without shift or tail correction`,
+    potential,
+    topology: makeTopology(atoms, bonds),
+    masses,
+    positions: wholeMolecules(start.x, molecules, box),
+    box,
+    temperature: 300,
+    dt: 0.002,
+    friction: 1,
+  };
+}
+
 const FACTORIES = new Map<string, Factory>([
   ['alanine-dipeptide', alanineDipeptide],
   ['double-well-1d', () => toySystem(doubleWell1d(), [-1], '1-D double well (x² − 1)², barrier 3 kJ/mol')],
@@ -163,10 +211,14 @@ const FACTORIES = new Map<string, Factory>([
   ['muller-brown', () => toySystem(mullerBrown(), [-0.558, 1.442], 'Müller–Brown surface')],
   ['lj-fluid', ljFluid],
   ['spce-water', spceWaterSystem],
+  ['hexane-liquid', hexaneLiquid],
 ]);
 
 /** Systems that take `SystemOptions`, and which of them. */
-const TAKES: Record<string, (keyof SystemOptions)[]> = { 'spce-water': ['molecules', 'density', 'cutoff'] };
+const TAKES: Record<string, (keyof SystemOptions)[]> = {
+  'spce-water': ['molecules', 'density', 'cutoff'],
+  'hexane-liquid': ['molecules', 'density', 'cutoff'],
+};
 
 /** Names of all built-in systems. */
 export function systemNames(): string[] {

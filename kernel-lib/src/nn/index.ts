@@ -1,6 +1,6 @@
 /**
  * Neural-network parts, exported as `cglab.nn`: dense layers and MLPs, RBF expansions,
- * SchNet, the parameter file format, energy models (CGnet, CGSchNet) with forces by autodiff, the Adam optimiser every trained method shares, and critics with f-divergence bounds for adversarial fits.
+ * SchNet, the parameter file format, energy models (CGnet, CGSchNet) with forces by autodiff, the Adam optimiser and the epoch loop every trained method shares, and critics with f-divergence bounds for adversarial fits.
  */
 export * from './mlp.js';
 export * from './rbf.js';
@@ -8,6 +8,8 @@ export * from './schnet.js';
 export * from './params.js';
 export * from './energyModel.js';
 export * from './adam.js';
+export * from './epochLoop.js';
 export * from './fDivergence.js';
 export * from './critic.js';
 export * from './gaussianMlp.js';
+export * from './gumbelSoftmax.js';

@@ -163,17 +163,21 @@ export class PeriodicTorsions {
   private readonly sinPhase: Float64Array;
   private readonly k: Float64Array;
 
-  constructor(torsions: readonly PeriodicTorsionParameters[]) {
+  /** Edges of a periodic orthorhombic box, nm: bond vectors are then minimum images. */
+  private readonly box?: readonly [number, number, number];
+
+  constructor(torsions: readonly PeriodicTorsionParameters[], box?: readonly [number, number, number]) {
     this.at = Int32Array.from(torsions.flatMap((t) => t.atoms.map((i) => 3 * i)));
     this.n = Int32Array.from(torsions, (t) => t.periodicity);
     this.cosPhase = Float64Array.from(torsions, (t) => Math.cos(t.phase));
     this.sinPhase = Float64Array.from(torsions, (t) => Math.sin(t.phase));
     this.k = Float64Array.from(torsions, (t) => t.k);
+    this.box = box;
   }
 
   /** As {@link HarmonicBonds.accumulate}. */
   accumulate(x: Float64Array, o: number, f: Float64Array): number {
-    const { at, n, cosPhase, sinPhase, k } = this;
+    const { at, n, cosPhase, sinPhase, k, box } = this;
     let e = 0;
     for (let t = 0; t < k.length; t++) {
       const i = o + at[4 * t];
@@ -181,15 +185,15 @@ export class PeriodicTorsions {
       const l = o + at[4 * t + 2];
       const m = o + at[4 * t + 3];
       // b1, b2, b3 along the chain; n1 = b1 × b2 and n2 = b2 × b3 are the two planes' normals.
-      const b1x = x[j] - x[i];
-      const b1y = x[j + 1] - x[i + 1];
-      const b1z = x[j + 2] - x[i + 2];
-      const b2x = x[l] - x[j];
-      const b2y = x[l + 1] - x[j + 1];
-      const b2z = x[l + 2] - x[j + 2];
-      const b3x = x[m] - x[l];
-      const b3y = x[m + 1] - x[l + 1];
-      const b3z = x[m + 2] - x[l + 2];
+      const b1x = image(x[j] - x[i], box, 0);
+      const b1y = image(x[j + 1] - x[i + 1], box, 1);
+      const b1z = image(x[j + 2] - x[i + 2], box, 2);
+      const b2x = image(x[l] - x[j], box, 0);
+      const b2y = image(x[l + 1] - x[j + 1], box, 1);
+      const b2z = image(x[l + 2] - x[j + 2], box, 2);
+      const b3x = image(x[m] - x[l], box, 0);
+      const b3y = image(x[m + 1] - x[l + 1], box, 1);
+      const b3z = image(x[m + 2] - x[l + 2], box, 2);
       const n1x = b1y * b2z - b1z * b2y;
       const n1y = b1z * b2x - b1x * b2z;
       const n1z = b1x * b2y - b1y * b2x;

@@ -57,13 +57,14 @@ export interface CGData {
 }
 
 /** Frame indices 0..n−1, evenly strided down to at most `max`. */
-function strided(n: number, max: number | undefined): number[] {
+export function strided(n: number, max: number | undefined): number[] {
   if (max === undefined || max >= n) return [...Array(n).keys()];
   if (!Number.isInteger(max) || max < 1) throw new Error(`maxFrames is ${max}, expected a positive integer`);
   return Array.from({ length: max }, (_, k) => Math.floor((k * n) / max));
 }
 
-function pick(data: Float32Array, frames: number[], per: number): Float32Array {
+/** Rows `frames` of a [frames, per] array (the array itself when that is all of them). */
+export function pickFrames(data: Float32Array, frames: number[], per: number): Float32Array {
   if (frames.length * per === data.length) return data;
   const out = new Float32Array(frames.length * per);
   frames.forEach((f, k) => out.set(data.subarray(f * per, (f + 1) * per), k * per));
@@ -96,8 +97,8 @@ export function mapDataset(traj: Trajectory, spec: MapSpec, opts: MapDatasetOpti
   const resolved = resolveMap(spec, traj.topology, `${src}: map ${opts.mapName ?? ''}`.trimEnd());
   const frames = strided(traj.nFrames, opts.maxFrames);
   const per = traj.nAtoms * 3;
-  const x = pick(traj.positions, frames, per);
-  const f = pick(traj.forces, frames, per);
+  const x = pickFrames(traj.positions, frames, per);
+  const f = pickFrames(traj.forces, frames, per);
   const constrained = opts.hBondConstraints ?? Number(traj.provenance?.constraints ?? 0) > 0;
   const constraints = constrained ? hydrogenBondPairs(traj.topology) : [];
   const kind = opts.forceMap === undefined || opts.forceMap === 'auto' ? (constrained ? 'optimal' : 'basic') : opts.forceMap;

@@ -19,7 +19,9 @@
  * }
  * ```
  * - `atoms`: atom names of the bead in residue `residue` (`resid` is needed only when the
- *   residue name occurs more than once). A single-atom bead sits on its atom.
+ *   residue name occurs more than once); an atom of another residue, in a bead that spans
+ *   residues, is written `{"name": "N", "residue": "ALA", "resid": 2}` (`resid` again only
+ *   when needed). A single-atom bead sits on its atom.
  * - `weights` (optional): relative weights of the bead's atoms, normalised to sum 1; without
  *   them a bead sits at its atoms' centre of mass (`weighting: "mass"`, the default) or
  *   geometry (`"geometry"`).
@@ -32,7 +34,7 @@
  *   one atom, else 'B<k>'.
  */
 import { readFileSync } from 'node:fs';
-import { assertPositionMap, LinearMap, residueAtomMap, type BeadSpec, type GroupWeighting } from '../../cg/linearMap.js';
+import { assertPositionMap, beadAtomIndices, LinearMap, residueAtomMap, type BeadSpec, type GroupWeighting } from '../../cg/linearMap.js';
 import { makeTopology, type Topology } from '../../topology/topology.js';
 
 /** The format tag of a map file. */
@@ -108,8 +110,9 @@ export function checkMapSpec(json: unknown, where: string): MapSpec {
     const at = `${where}: beads[${k}]`;
     if (!isObject(b)) throw new Error(`${at} is ${JSON.stringify(b)}, expected {residue, atoms}`);
     if (typeof b.residue !== 'string') throw new Error(`${at}.residue is ${JSON.stringify(b.residue)}, expected a residue name such as "ALA"`);
-    if (!Array.isArray(b.atoms) || b.atoms.length === 0 || b.atoms.some((a) => typeof a !== 'string')) {
-      throw new Error(`${at}.atoms is ${JSON.stringify(b.atoms)}, expected a non-empty list of atom names`);
+    const atomRef = (a: unknown) => typeof a === 'string' || (isObject(a) && typeof a.name === 'string' && typeof a.residue === 'string' && (a.resid === undefined || Number.isInteger(a.resid)));
+    if (!Array.isArray(b.atoms) || b.atoms.length === 0 || !b.atoms.every(atomRef)) {
+      throw new Error(`${at}.atoms is ${JSON.stringify(b.atoms)}, expected a non-empty list of atom names (or {name, residue, resid?} for atoms of other residues)`);
     }
     if (b.resid !== undefined && !Number.isInteger(b.resid)) throw new Error(`${at}.resid is ${JSON.stringify(b.resid)}, expected an integer`);
     if (b.name !== undefined && (typeof b.name !== 'string' || b.name === '')) throw new Error(`${at}.name is ${JSON.stringify(b.name)}, expected a non-empty string`);
@@ -174,7 +177,7 @@ export function resolveMap(spec: MapSpec, top: Topology, where = 'map'): Resolve
   const beads = checked.beads.map((b, k) => {
     const atoms = map.support(k);
     return {
-      name: b.name ?? (b.atoms.length === 1 ? b.atoms[0] : `B${k}`),
+      name: b.name ?? (atoms.length === 1 ? top.atoms[atoms[0]].name : `B${k}`),
       element: atoms.length === 1 ? top.atoms[atoms[0]].element : '',
       mass: atoms.reduce((s, i) => s + top.atoms[i].mass, 0),
       residue: b.residue,
@@ -188,17 +191,62 @@ export function resolveMap(spec: MapSpec, top: Topology, where = 'map'): Resolve
 /** `map` with the rows of beads that list `weights` replaced by those weights, normalised. */
 function withExplicitWeights(map: LinearMap, beads: readonly MapBead[], top: Topology, where: string): LinearMap {
   const m = Float64Array.from(map.matrix);
+  const groups = beadAtomIndices(top, beads);
   beads.forEach((b, k) => {
     if (!b.weights) return;
-    const support = map.support(k);
     const total = b.weights.reduce((s, w) => s + w, 0);
     m.fill(0, k * map.nAtoms, (k + 1) * map.nAtoms);
-    b.atoms.forEach((name, a) => {
-      const i = support.find((j) => top.atoms[j].name === name) as number;
-      m[k * map.nAtoms + i] = (b.weights as readonly number[])[a] / total;
-    });
+    groups[k].forEach((i, a) => (m[k * map.nAtoms + i] = (b.weights as readonly number[])[a] / total));
   });
   const out = new LinearMap(m, map.nBeads, map.nAtoms);
   assertPositionMap(out, where);
   return out;
+}
+
+/**
+ * The map file of bead groups (atom indices of `top`), as a learned assignment gives them:
+ * each bead is named `names[k]` (default `B<k>`) and lives in the residue holding most of its mass (its other atoms
+ * written as {name, residue, resid}); beads are bonded where an atomistic bond joins their
+ * atoms. Every atom must belong to exactly one bead.
+ * @throws Error for an atom in no bead or in two.
+ */
+export function groupsMapSpec(top: Topology, groups: ReadonlyArray<readonly number[]>, weighting: GroupWeighting = 'mass', names?: readonly string[]): MapSpec {
+  const beadOf = new Int32Array(top.atoms.length).fill(-1);
+  groups.forEach((g, k) => g.forEach((i) => {
+    if (beadOf[i] >= 0) throw new Error(`groupsMapSpec: atom ${i} is in beads ${beadOf[i]} and ${k}`);
+    beadOf[i] = k;
+  }));
+  const missing = [...beadOf.keys()].filter((i) => beadOf[i] < 0);
+  if (missing.length) throw new Error(`groupsMapSpec: atoms ${missing.join(', ')} are in no bead`);
+  const beads = groups.map((g, k): MapBead => {
+    const massIn = new Map<string, number>();
+    for (const i of g) {
+      const key = `${top.atoms[i].residue} ${top.atoms[i].resid}`;
+      massIn.set(key, (massIn.get(key) ?? 0) + top.atoms[i].mass);
+    }
+    const home = [...massIn].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+    const first = top.atoms[g.find((i) => `${top.atoms[i].residue} ${top.atoms[i].resid}` === home) as number];
+    return {
+      name: names?.[k] ?? `B${k}`,
+      residue: first.residue,
+      resid: first.resid,
+      atoms: g.map((i) => {
+        const a = top.atoms[i];
+        return a.residue === first.residue && a.resid === first.resid ? a.name : { name: a.name, residue: a.residue, resid: a.resid };
+      }),
+    };
+  });
+  const bonds = new Set<string>();
+  for (const [i, j] of top.bonds) {
+    const [a, b] = [beadOf[i], beadOf[j]].sort((p, q) => p - q);
+    if (a !== b) bonds.add(`${a},${b}`);
+  }
+  return {
+    format: MAP_FORMAT,
+    version: MAP_VERSION,
+    weighting,
+    requireAll: true,
+    beads,
+    bonds: [...bonds].map((s) => s.split(',').map(Number) as [number, number]).sort((p, q) => p[0] - q[0] || p[1] - q[1]),
+  };
 }
