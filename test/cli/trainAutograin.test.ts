@@ -18,7 +18,9 @@ test('train autograin learns a map, prints its groups and writes map.json that f
   const out = join(dir, 'ag6');
   const r = cglab(['train', 'autograin', '--data', fixture, '--beads', '6', '--epochs', '8', '--rho', '3e-8', '--seed', '2', '--out', out]);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /400 frames of .* → 6 beads of 22 atoms, ρ = 3e-8 nm²\/\(kJ\/mol\/nm\)²/);
+  assert.match(r.stderr, /400 frames of .* → 6 beads of 22 atoms in 10 units \(heavy atoms with their constrained hydrogens\), ρ = 3e-8 nm²\/\(kJ\/mol\/nm\)²/);
+  // Constrained data: a heavy atom's hydrogens go with it, so no hydrogen can stray.
+  assert.doesNotMatch(r.stderr, /hydrogens .* are not in their heavy atom's bead/);
   assert.match(r.stderr, /autograin 6 beads \[#+\] 100%/);
   assert.match(r.stderr, /reconstruction [0-9.e-]+ nm² \([0-9.]+ Å²\) on held-out samples/);
   for (let k = 0; k < 6; k++) assert.match(r.stderr, new RegExp(`bead ${k}: (?:(?:ACE|ALA|NME):[A-Z0-9]+ ?)+\\n`));
@@ -31,7 +33,8 @@ test('train autograin learns a map, prints its groups and writes map.json that f
   assert.ok(training.reconstruction.validation > 0 && training.reconstruction.validation < 0.05, `${training.reconstruction.validation} nm²`);
   assert.equal(training.groups.length, 6);
   const ae = decodeParams(readFileSync(join(out, 'autograin.json'), 'utf8'), 'autograin.json');
-  assert.deepEqual(ae.tensors.get('logits')?.shape, [22, 6]);
+  assert.deepEqual(ae.tensors.get('logits')?.shape, [10, 6]);
+  assert.equal((ae.config.atomUnits as number[]).length, 22);
   assert.deepEqual(ae.tensors.get('decoder')?.shape, [22, 6]);
   assert.equal((ae.config.assignment as number[]).length, 22);
   const map = JSON.parse(readFileSync(join(out, 'map.json'), 'utf8'));
@@ -47,6 +50,10 @@ test('train autograin: bad input gets clear errors', () => {
   const out = join(dir, 'bad');
   assert.match(cglab(['train', 'autograin', '--data', fixture, '--out', out]).stderr, /--beads N \(a positive integer, the number of CG beads\) is required/);
   assert.match(cglab(['train', 'autograin', '--data', fixture, '--beads', '30', '--out', out]).stderr, /--beads 30 is more than the 22 atoms of .*: every bead needs at least one atom/);
+  assert.match(cglab(['train', 'autograin', '--data', fixture, '--beads', '11', '--out', out]).stderr, /--beads 11 is more than the 10 units of .*\(heavy atoms with the hydrogens constrained to them, which share a bead: the data have X–H constraints\): use at most 10 beads, or --units atoms/);
+  const free = cglab(['train', 'autograin', '--data', fixture, '--beads', '11', '--units', 'atoms', '--epochs', '2', '--out', join(dir, 'free')]);
+  assert.equal(free.status, 0, free.stderr);
+  assert.match(free.stderr, /→ 11 beads of 22 atoms, ρ = 0/);
   assert.match(cglab(['train', 'autograin', '--data', fixture, '--beads', '4', '--per-molecule', '--out', out]).stderr, /per-molecule learning needs a topology of several copies of one molecule/);
   const noForces = join(dir, 'noforces.npz');
   const d = readDataset(fixture);

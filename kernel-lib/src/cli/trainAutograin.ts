@@ -5,7 +5,8 @@
  * default when the topology is copies of one molecule), `--warmup E` (epochs before the force
  * term), `--frames N`, `--batch-size B`, `--lr R`, `--soft` (soft Gumbel-softmax samples in place
  * of straight-through hard ones), `--weighting mass|geometry`, `--decoder linear|variational`,
- * `--resume`. Prints the progress per epoch and the learnt groups by residue and atom name;
+ * `--units auto|atoms|constraints` (assign heavy atoms with their constrained hydrogens as one
+ * unit; auto: when the data have X–H constraints), `--resume`. Prints the progress per epoch and the learnt groups by residue and atom name;
  * writes `<dir>/map.json`, `autograin.json`, `training.json` (and `beads.json` per molecule),
  * methods/autograin/modelDir.ts. Ctrl-C stops after the current step and writes the best map so
  * far (exit 130).
@@ -23,7 +24,7 @@ import { optString, type ParsedArgs } from './args.js';
 import { abortOnSigint, numberOption, requiredOption } from './train.js';
 
 /** Options `cglab train autograin` takes. */
-export const TRAIN_AUTOGRAIN_OPTIONS = { valued: ['data', 'top', 'beads', 'epochs', 'rho', 'seed', 'out', 'warmup', 'frames', 'batch-size', 'lr', 'weighting', 'decoder'], flags: ['per-molecule', 'soft', 'resume'] };
+export const TRAIN_AUTOGRAIN_OPTIONS = { valued: ['data', 'top', 'beads', 'epochs', 'rho', 'seed', 'out', 'warmup', 'frames', 'batch-size', 'lr', 'weighting', 'decoder', 'units'], flags: ['per-molecule', 'soft', 'resume'] };
 
 export async function trainAutograinCommand(args: ParsedArgs): Promise<number> {
   const cmd = 'train autograin';
@@ -42,12 +43,15 @@ export async function trainAutograinCommand(args: ParsedArgs): Promise<number> {
     weighting,
     maxFrames: numberOption(args, 'frames', cmd),
     needForces: rho > 0,
+    units: (optString(args, 'units') ?? 'auto') as 'auto' | 'atoms' | 'constraints',
     source: data,
   });
+  const nUnits = samples.units ? Math.max(...samples.units) + 1 : samples.masses.length;
   const nA = samples.masses.length;
   if (beads > nA) throw new Error(`cglab ${cmd}: --beads ${beads} is more than the ${nA} atoms of ${samples.perMolecule ? 'the molecule' : data}: every bead needs at least one atom`);
+  if (beads > nUnits) throw new Error(`cglab ${cmd}: --beads ${beads} is more than the ${nUnits} units of ${data} (heavy atoms with the hydrogens constrained to them, which share a bead: the data have X–H constraints): use at most ${nUnits} beads, or --units atoms`);
   await initBackend();
-  process.stderr.write(`cglab ${cmd}: ${samples.frames} frames of ${data}${samples.perMolecule ? ` × ${samples.molecules} molecules (${samples.topology.atoms[0].residue}, learnt per molecule)` : ''} → ${beads} beads of ${nA} atoms, ρ = ${rho} nm²/(kJ/mol/nm)²\n`);
+  process.stderr.write(`cglab ${cmd}: ${samples.frames} frames of ${data}${samples.perMolecule ? ` × ${samples.molecules} molecules (${samples.topology.atoms[0].residue}, learnt per molecule)` : ''} → ${beads} beads of ${nA} atoms${samples.units ? ` in ${nUnits} units (heavy atoms with their constrained hydrogens)` : ''}, ρ = ${rho} nm²/(kJ/mol/nm)²\n`);
 
   const ac = new AbortController();
   const uninstall = abortOnSigint(ac, `cglab ${cmd}: interrupted — stopping after this step and keeping the best map so far`);
@@ -83,8 +87,11 @@ export async function trainAutograinCommand(args: ParsedArgs): Promise<number> {
     const saved = saveAutograin(out, traj.topology as NonNullable<typeof traj.topology>, samples, fit, variance === undefined ? {} : { mappedForceVariance: variance });
     saved.groupNames.forEach((g, k) => process.stderr.write(`  bead ${k}: ${g}\n`));
     const c = saved.check;
-    process.stderr.write(c.ok ? '  every bead is a connected piece of the molecule and keeps its heavy atoms\' hydrogens\n'
-      : `  check: ${c.disconnected.length ? `beads ${c.disconnected.join(', ')} are not connected pieces of the bond graph; ` : ''}${c.strayHydrogens.length ? `hydrogens ${c.strayHydrogens.map((i) => samples.topology.atoms[i].name).join(', ')} are not in their heavy atom's bead` : ''}\n`);
+    const problems = [
+      ...(c.disconnected.length ? [`beads ${c.disconnected.join(', ')} are not connected pieces of the bond graph`] : []),
+      ...(c.strayHydrogens.length ? [`hydrogens ${c.strayHydrogens.map((i) => samples.topology.atoms[i].name).join(', ')} are not in their heavy atom's bead`] : []),
+    ];
+    process.stderr.write(c.ok ? '  every bead is a connected piece of the molecule and keeps its heavy atoms\' hydrogens\n' : `  check: ${problems.join('; ')}\n`);
     if (variance !== undefined) process.stderr.write(`  mapped-force variance (the force-matching noise floor of this map): ${variance.toExponential(3)} (kJ/mol/nm)²\n`);
     process.stderr.write(`cglab ${cmd}: wrote ${out} (map.json, autograin.json, training.json${saved.beads ? ', beads.json' : ''}, checkpoint.json)\n`);
     fit.model.dispose();

@@ -44,6 +44,25 @@ test('whole-molecule samples are the frames, centred on their centre of mass', (
   assert.equal(autograinSamples(ala, { maxFrames: 10 }).frames, 10);
 });
 
+test('data with X–H constraints are assigned in units of a heavy atom and its hydrogens; --units atoms frees them', async () => {
+  const s = autograinSamples(ala);
+  const units = s.units as Int32Array;
+  assert.equal(Math.max(...units) + 1, 10);
+  top.atoms.forEach((a, i) => {
+    if (a.element !== 'H') return;
+    const heavy = top.bonds.flatMap(([p, q]) => (p === i ? [q] : q === i ? [p] : []))[0];
+    assert.equal(units[i], units[heavy], `${a.residue} ${a.name} shares its unit with ${top.atoms[heavy].name}`);
+  });
+  assert.equal(new Set(top.atoms.flatMap((a, i) => (a.element === 'H' ? [] : [units[i]]))).size, 10, 'one unit per heavy atom');
+  assert.equal(autograinSamples(ala, { units: 'atoms' }).units, undefined);
+  const fit = await fitAutograin(s, { beads: 10, epochs: 3 });
+  // Ten beads from ten units: every heavy atom is a bead with its hydrogens.
+  assert.deepEqual([...fit.assignment].map((b, i) => b === fit.assignment[top.atoms.findIndex((_, j) => units[j] === units[i])]), Array(22).fill(true));
+  assert.equal(new Set(fit.assignment).size, 10);
+  fit.model.dispose();
+  await assert.rejects(fitAutograin(s, { beads: 11 }), /11 beads from 10 units \(atoms that must share a bead, e\.g\. a heavy atom with its constrained hydrogens\): use at most 10 beads/);
+});
+
 test('a liquid of copies is learnt per molecule, each molecule made whole across the periodic box', () => {
   // Two 3-atom molecules in a 2 nm box; molecule 1 straddles the boundary in frame 0.
   const atoms = [1, 2].flatMap((resid) => ['A', 'B', 'C'].map((name) => ({ name, element: 'C', mass: 12, residue: 'MOL', resid })));

@@ -2,8 +2,10 @@
  * The CG auto-encoder of Wang & Gómez-Bombarelli (2019): an encoder that assigns atoms to beads
  * and a linear decoder back to atoms, with the mapping itself learnt.
  *
- * - Encoder: logits W [atoms × beads]; for each atom a Gumbel-softmax sample over the beads
- *   gives the assignment C (soft, or hard with the straight-through gradient); the bead
+ * - Encoder: logits W [units × beads]; for each unit (an atom, or a group of atoms that must
+ *   share a bead, such as a heavy atom with the hydrogens constrained to it) a Gumbel-softmax
+ *   sample over the beads gives the assignment C (soft, or hard with the straight-through
+ *   gradient) of its atoms; the bead
  *   positions are R = C̃ x with C̃ = C diag(w) row-normalised, w the atoms' masses (centres of
  *   mass) or ones (centres of geometry).
  * - Decoder: x̂ = D R, D [atoms × beads]; the variational form adds a learnt standard deviation
@@ -18,9 +20,9 @@
  * are then centred too, since the rows of C̃ sum to 1.
  *
  * Empty beads. A soft assignment never leaves a bead empty (softmax > 0), and the hard one is
- * `hardAssignment` of the noisy logits, which moves an atom into any bead left without one; a
- * bead's weight sum also gets 1e-6 of the lightest atom's weight added, so even a soft bead whose atoms all went elsewhere to
- * float32 rounding gives a finite position.
+ * `hardAssignment` of the noisy logits, which moves a unit into any bead left without one; a
+ * bead's weight sum also gets 1e-6 of the lightest atom's weight added, so even a soft bead
+ * whose atoms all went elsewhere to float32 rounding gives a finite position.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { hardAssignment, oneHot } from '../../cg/assignment.js';
@@ -39,6 +41,11 @@ export interface AutoencoderOptions {
   weighting?: BeadWeighting;
   /** Default 'linear'. */
   decoder?: DecoderKind;
+  /**
+   * [atoms] unit of each atom, 0..units−1: atoms of one unit always share a bead. Default: every
+   * atom its own unit.
+   */
+  units?: Int32Array;
   /** Seed of the initial logits and decoder; default 1. */
   seed?: number;
 }
@@ -57,8 +64,11 @@ export interface AutoencoderLosses {
 }
 
 export class CgAutoencoder {
-  /** W [atoms, beads]. */
+  /** W [units, beads]. */
   readonly logits: tf.Variable;
+  /** [atoms] unit of each atom. */
+  readonly units: Int32Array;
+  readonly nUnits: number;
   /** D [atoms, beads]. */
   readonly decoder: tf.Variable;
   /** ln σ_i [atoms, 1], nm, of the variational decoder. */
@@ -68,6 +78,10 @@ export class CgAutoencoder {
   /** [1, atoms] atom weights (masses, amu, or ones). */
   private readonly w: tf.Tensor2D;
   private readonly wFloor: number;
+  /** [units, atoms] one-hot: which atoms each unit holds. */
+  private readonly unitAtoms: tf.Tensor2D;
+  /** Every atom is its own unit, in order (C needs no expansion). */
+  private readonly oneAtomUnits: boolean;
 
   /**
    * @param masses [atoms] amu.
@@ -76,7 +90,15 @@ export class CgAutoencoder {
   constructor(readonly nBeads: number, readonly masses: Float64Array, opts: AutoencoderOptions = {}) {
     const nAtoms = masses.length;
     if (!Number.isInteger(nBeads) || nBeads < 1) throw new Error(`autograin: beads must be a positive integer, got ${nBeads}`);
+    this.units = opts.units ?? Int32Array.from({ length: nAtoms }, (_, i) => i);
+    if (this.units.length !== nAtoms) throw new Error(`autograin: units has ${this.units.length} entries, expected one per atom (${nAtoms})`);
+    this.nUnits = Math.max(...this.units) + 1;
+    const seen = new Set(this.units);
+    if (seen.size !== this.nUnits || this.units.some((u) => u < 0)) throw new Error(`autograin: units must number every unit 0..k−1, got ${Array.from(new Set(this.units)).sort((a, b) => a - b).join(', ')}`);
+    const nUnits = this.nUnits;
+    this.oneAtomUnits = this.units.every((u, i) => u === i);
     if (nBeads > nAtoms) throw new Error(`autograin: ${nBeads} beads from ${nAtoms} atoms: every bead needs an atom, so use at most ${nAtoms} beads`);
+    if (nBeads > nUnits) throw new Error(`autograin: ${nBeads} beads from ${nUnits} units (atoms that must share a bead, e.g. a heavy atom with its constrained hydrogens): use at most ${nUnits} beads`);
     masses.forEach((m, i) => {
       if (!(m > 0)) throw new Error(`autograin: atom ${i} has mass ${m}, expected > 0 amu`);
     });
@@ -87,10 +109,11 @@ export class CgAutoencoder {
     const rng = new Random(opts.seed ?? 1);
     // Near-uniform logits: the first hard samples explore all assignments (N(0, 1) logits commit
     // each atom to its random first bead within a few epochs, measured: worse maps).
-    const w0 = new Float32Array(nBeads * nAtoms).map(() => 0.01 * rng.normal());
+    const w0 = new Float32Array(nBeads * nUnits).map(() => 0.01 * rng.normal());
     // D starts near the uniform average of the beads, so x̂ starts near the molecule's centre.
     const d0 = new Float32Array(nAtoms * nBeads).map(() => (1 + 0.1 * rng.normal()) / nBeads);
-    this.logits = tf.variable(tf.tensor2d(w0, [nAtoms, nBeads]));
+    this.logits = tf.variable(tf.tensor2d(w0, [nUnits, nBeads]));
+    this.unitAtoms = tf.keep(tf.tensor2d(oneHot(this.units, nUnits), [nUnits, nAtoms]));
     this.decoder = tf.variable(tf.tensor2d(d0, [nAtoms, nBeads]));
     if (this.decoderKind === 'variational') this.logStd = tf.variable(tf.fill([nAtoms, 1], Math.log(0.05)));
     const w = this.weighting === 'mass' ? Float32Array.from(masses) : new Float32Array(nAtoms).fill(1);
@@ -107,22 +130,29 @@ export class CgAutoencoder {
     return { logits: this.logits, decoder: this.decoder, ...(this.logStd ? { logStd: this.logStd } : {}) };
   }
 
-  /** Gumbel noise for one assignment sample, [atoms × beads]. */
+  /** Gumbel noise for one assignment sample, [units × beads]. */
   drawNoise(rng: Random): Float32Array {
-    return gumbelNoise(rng, this.nBeads * this.nAtoms);
+    return gumbelNoise(rng, this.nBeads * this.nUnits);
+  }
+
+  /** Each atom's bead from each unit's. */
+  private atomBeads(unitBead: Int32Array): Int32Array {
+    return Int32Array.from(this.units, (u) => unitBead[u]);
   }
 
   /**
-   * The assignment C [beads, atoms] at temperature τ: softmax over beads of (W + g)/τ per atom,
-   * or, with `hard`, the one-hot of the repaired argmax of W + g with the soft sample's gradient.
+   * The assignment C [beads, atoms] at temperature τ: softmax over beads of (W + g)/τ per unit,
+   * or, with `hard`, the one-hot of the repaired argmax of W + g with the soft sample's gradient;
+   * every atom takes its unit's column.
    */
   assignment(noise: Float32Array, tau: number, hard: boolean): tf.Tensor2D {
-    const g = tf.tensor2d(noise, [this.nAtoms, this.nBeads]);
-    const soft = tf.transpose(gumbelSoftmax(this.logits, g, tau)) as tf.Tensor2D;
-    if (!hard) return soft;
-    const scores = tf.tidy(() => tf.add(this.logits, g).dataSync());
-    const c = oneHot(hardAssignment(scores, this.nBeads, this.nAtoms), this.nBeads);
-    return straightThrough(soft, tf.tensor2d(c, [this.nBeads, this.nAtoms])) as tf.Tensor2D;
+    const g = tf.tensor2d(noise, [this.nUnits, this.nBeads]);
+    let c = tf.transpose(gumbelSoftmax(this.logits, g, tau)) as tf.Tensor2D;
+    if (hard) {
+      const scores = tf.tidy(() => tf.add(this.logits, g).dataSync());
+      c = straightThrough(c, tf.tensor2d(oneHot(hardAssignment(scores, this.nBeads, this.nUnits), this.nBeads), [this.nBeads, this.nUnits])) as tf.Tensor2D;
+    }
+    return this.oneAtomUnits ? c : tf.matMul(c, this.unitAtoms);
   }
 
   /** C̃: rows of C diag(w), normalised (by their sum plus 1e-6 of the lightest weight, so that a starved bead stays finite). */
@@ -155,11 +185,12 @@ export class CgAutoencoder {
 
   /** The learnt hard assignment: each atom's bead from the logits alone (no noise), every bead kept. */
   hardAssignment(): Int32Array {
-    return hardAssignment(this.logits.dataSync(), this.nBeads, this.nAtoms);
+    return this.atomBeads(hardAssignment(this.logits.dataSync(), this.nBeads, this.nUnits));
   }
 
   dispose(): void {
     for (const v of Object.values(this.parameters())) v.dispose();
     this.w.dispose();
+    this.unitAtoms.dispose();
   }
 }

@@ -9,6 +9,7 @@
  * geometry, as the beads are weighted), which removes translations; see autoencoder.ts for
  * rotations.
  */
+import { constrainedGroups, hydrogenBondPairs } from '../../cg/forceMap.js';
 import type { Trajectory } from '../../io/trajectory.js';
 import { subset, type Topology } from '../../topology/topology.js';
 import { pickFrames, strided } from '../forcematching/data.js';
@@ -25,6 +26,13 @@ export interface SampleOptions {
   weighting?: BeadWeighting;
   /** Use at most this many frames, evenly strided. */
   maxFrames?: number;
+  /**
+   * What the encoder assigns: 'atoms' one by one, or 'constraints': each heavy atom with the
+   * hydrogens constrained to it as one unit. Default ('auto'): 'constraints' for data generated
+   * with X–H constraints. A map that splits a constrained pair has no consistent summing force
+   * map: the data's forces −∇U lack the constraint force, which cancels only within a bead.
+   */
+  units?: 'auto' | 'atoms' | 'constraints';
   /** Require forces (the force regulariser needs them). */
   needForces?: boolean;
   /** Names the data in messages. */
@@ -41,6 +49,8 @@ export interface AutograinSamples {
   topology: Topology;
   /** [atoms] masses, amu. */
   masses: Float64Array;
+  /** [atoms] unit of each atom (atoms of one unit share a bead), when not every atom is one. */
+  units?: Int32Array;
   /** Frames used, and molecules per frame (1 unless per molecule). */
   frames: number;
   molecules: number;
@@ -118,5 +128,14 @@ export function autograinSamples(traj: Trajectory, opts: SampleOptions = {}): Au
       if (f && forces) forces.set(f.subarray(o, o + 3 * nA), s);
     }
   }
-  return { positions, forces, topology: molTop, masses, frames: frames.length, molecules: nMol, perMolecule };
+  const unitChoice = opts.units ?? 'auto';
+  if (!['auto', 'atoms', 'constraints'].includes(unitChoice)) throw new Error(`autograin: units is '${unitChoice as string}', expected auto, atoms or constraints`);
+  const constrained = Number(traj.provenance?.constraints ?? 0) > 0;
+  const byConstraints = unitChoice === 'constraints' || (unitChoice === 'auto' && constrained);
+  let units: Int32Array | undefined;
+  if (byConstraints) {
+    units = new Int32Array(nA);
+    constrainedGroups(nA, hydrogenBondPairs(molTop)).forEach((g, k) => g.forEach((i) => ((units as Int32Array)[i] = k)));
+  }
+  return { positions, forces, topology: molTop, masses, ...(units ? { units } : {}), frames: frames.length, molecules: nMol, perMolecule };
 }

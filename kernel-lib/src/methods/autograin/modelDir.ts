@@ -6,7 +6,8 @@
  * - `beads.json` — for a liquid learnt per molecule: the molecule's beads in the `--beads` format
  *   of `cglab fit pairs`, beads in the order of their first atoms, those of the same atom
  *   composition sharing a type name;
- * - `autograin.json` — the auto-encoder (a cglab parameter file: `logits` [atoms, beads],
+ * - `autograin.json` — the auto-encoder (a cglab parameter file: `logits` [units, beads] (config
+ *   `atomUnits`: the unit of each atom),
  *   `decoder` [atoms, beads] acting on centred bead positions, nm, `logStd` [atoms, 1] ln nm for
  *   the variational decoder);
  * - `training.json` — format `cglab-autograin-training`: settings, the record per epoch
@@ -54,24 +55,39 @@ function compositionTypes(groups: number[][], top: Topology): string[] {
 }
 
 /**
+ * The learnt map as a cglab map spec over `top`: the sample topology (one molecule, or the whole
+ * system), or the whole system of `copies` consecutive copies of a molecule of `fit`'s atoms.
+ */
+export function groupsMapSpecOf(fit: AutograinResult, top: Topology, copies = 1): MapSpec {
+  const nA = fit.assignment.length;
+  const groups = expandGroups(fit.groups, copies, nA);
+  return groupsMapSpec(top, groups, fit.record.settings.weighting, copies > 1 ? groups.map((_, k) => `B${k % fit.groups.length}`) : undefined);
+}
+
+/**
+ * A per-molecule map as the `--beads` spec of `cglab fit pairs` (methods/pairs/data.ts): the
+ * molecule's beads in the order of their first atoms, beads of the same atom composition sharing
+ * a type name.
+ * @param molecule topology of one molecule (the samples' topology).
+ */
+export function pairBeadSpecOf(fit: AutograinResult, molecule: Topology): PairBeadSpec {
+  const order = fit.groups.map((g, k) => [Math.min(...g), k]).sort((a, b) => a[0] - b[0]).map(([, k]) => fit.groups[k]);
+  const types = compositionTypes(order, molecule);
+  return { [molecule.atoms[0].residue]: order.map((g, k) => ({ name: types[k], atoms: g.map((i) => molecule.atoms[i].name) })) };
+}
+
+/**
  * Write the folder for a fit of `samples` drawn from a data set with topology `full`.
  * @param extra numbers to add to training.json (e.g. the mapped-force variance).
  */
 export function saveAutograin(dir: string, full: Topology, samples: AutograinSamples, fit: AutograinResult, extra: JsonObject = {}): AutograinFolder {
   mkdirSync(dir, { recursive: true });
   const top = samples.topology;
-  const nA = top.atoms.length;
   const s = fit.record.settings;
-  const groups = samples.perMolecule ? expandGroups(fit.groups, samples.molecules, nA) : fit.groups;
-  const map = groupsMapSpec(full, groups, s.weighting, samples.perMolecule ? groups.map((_, k) => `B${k % s.beads}`) : undefined);
+  const map = groupsMapSpecOf(fit, full, samples.perMolecule ? samples.molecules : 1);
   writeFileAtomic(join(dir, 'map.json'), `${JSON.stringify(map, null, 1)}\n`);
-  let beads: PairBeadSpec | undefined;
-  if (samples.perMolecule) {
-    const order = fit.groups.map((g, k) => [Math.min(...g), k]).sort((a, b) => a[0] - b[0]).map(([, k]) => fit.groups[k]);
-    const types = compositionTypes(order, top);
-    beads = { [top.atoms[0].residue]: order.map((g, k) => ({ name: types[k], atoms: g.map((i) => top.atoms[i].name) })) };
-    writeFileAtomic(join(dir, 'beads.json'), `${JSON.stringify(beads, null, 1)}\n`);
-  }
+  const beads = samples.perMolecule ? pairBeadSpecOf(fit, top) : undefined;
+  if (beads) writeFileAtomic(join(dir, 'beads.json'), `${JSON.stringify(beads, null, 1)}\n`);
   const config: JsonObject = {
     kind: AUTOGRAIN_FORMAT,
     beads: s.beads,
@@ -80,6 +96,7 @@ export function saveAutograin(dir: string, full: Topology, samples: AutograinSam
     perMolecule: samples.perMolecule,
     atoms: top.atoms.map((a) => `${a.residue}:${a.name}`),
     assignment: Array.from(fit.assignment),
+    atomUnits: Array.from(fit.model.units),
     units: { positions: 'nm', decoder: 'dimensionless (atoms from centred bead positions)', logStd: 'ln nm' },
   };
   const tensors = new Map(Object.entries(fit.model.parameters()).map(([k, v]) => [k, { shape: [...v.shape], data: Float32Array.from(v.dataSync() as Float32Array) }]));

@@ -137,7 +137,7 @@ export async function fitAutograin(data: AutograinSamples, opts: AutograinOption
   const per = 3 * nA;
   const nS = data.positions.length / per;
   if (s.rho > 0 && !data.forces) throw new Error('autograin: rho > 0 needs forces in the data (the instantaneous mapped force), and these data have none: set rho to 0 or use data with forces');
-  const model = new CgAutoencoder(s.beads, data.masses, { weighting: s.weighting, decoder: s.decoder, seed: s.seed });
+  const model = new CgAutoencoder(s.beads, data.masses, { weighting: s.weighting, decoder: s.decoder, seed: s.seed, units: data.units });
   const { train, validation } = splitFrames(nS, s.validationFraction, s.seed, 'autograin');
   const xTrain = gatherRows(data.positions, train, per);
   const xVal = gatherRows(data.positions, validation, per);
@@ -166,7 +166,7 @@ export async function fitAutograin(data: AutograinSamples, opts: AutograinOption
   let last = { reconstruction: NaN, force: NaN };
   const dir = opts.checkpointDir;
   if (dir) mkdirSync(dir, { recursive: true });
-  const fingerprint = { samples: nS, atoms: nA, beads: s.beads, seed: s.seed, batchSize: s.batchSize, epochs: s.epochs, rho: s.rho, hard: s.hard, weighting: s.weighting, decoder: s.decoder };
+  const fingerprint = { samples: nS, atoms: nA, units: model.nUnits, beads: s.beads, seed: s.seed, batchSize: s.batchSize, epochs: s.epochs, rho: s.rho, hard: s.hard, weighting: s.weighting, decoder: s.decoder };
   const loop = await runEpochs(
     {
       nTrain: train.length,
