@@ -63,3 +63,29 @@ test('train autograin: bad input gets clear errors', () => {
   assert.match(r.stderr, /noforces\.npz: has no forces, but the force regulariser \(rho > 0\) needs the instantaneous atomistic forces/);
   assert.equal(cglab(['train', 'autograin', '--data', noForces, '--beads', '4', '--epochs', '1', '--out', out]).status, 0, 'ρ = 0 needs no forces');
 });
+
+test('a liquid of copies is learnt per molecule: map.json covers every molecule, beads.json feeds cglab fit pairs', () => {
+  const aa = join(dir, 'hexane.npz');
+  const g = cglab(['generate', 'hexane-liquid', '--molecules', '64', '--cutoff', '1.0', '--ns', '0.002', '--save-every-ps', '0.5', '--equilibrate-ps', '2', '--replicas', '1', '--seed', '1', '--no-cache', '--out', aa]);
+  assert.equal(g.status, 0, g.stderr);
+  const out = join(dir, 'hex2');
+  const r = cglab(['train', 'autograin', '--data', aa, '--beads', '2', '--epochs', '5', '--seed', '1', '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /4 frames of .* × 64 molecules \(HEX, learnt per molecule\) → 2 beads of 6 atoms, ρ = 0/);
+  const map = JSON.parse(readFileSync(join(out, 'map.json'), 'utf8'));
+  assert.equal(map.beads.length, 128);
+  assert.deepEqual([...new Set(map.beads.map((b: { name: string }) => b.name))].sort(), ['B0', 'B1']);
+  // Bead k of every molecule holds the same atom names, and beads stay within their molecule.
+  for (let m = 0; m < 64; m++) {
+    for (const k of [0, 1]) {
+      assert.equal(map.beads[2 * m + k].resid, m + 1);
+      assert.deepEqual(map.beads[2 * m + k].atoms, map.beads[k].atoms);
+    }
+  }
+  const beads = JSON.parse(readFileSync(join(out, 'beads.json'), 'utf8'));
+  assert.deepEqual(Object.keys(beads), ['HEX']);
+  assert.equal(beads.HEX.flatMap((b: { atoms: string[] }) => b.atoms).length, 6);
+  const fp = cglab(['fit', 'pairs', '--data', aa, '--beads', join(out, 'beads.json'), '--method', 'fm', '--cutoff', '0.9', '--out', join(dir, 'hexfm')]);
+  assert.equal(fp.status, 0, fp.stderr);
+  assert.ok(existsSync(join(dir, 'hexfm', 'pairs.json')));
+});
