@@ -13,12 +13,15 @@ Platform: CPU with Threads=1 (and its default thread count as well) when this Op
 else Reference (Debian's python3-openmm ships Reference only). Prints one JSON object.
 """
 import json
+import os
 import sys
-import time
 
 import numpy as np
 import openmm as mm
 from openmm import unit
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'scripts'))
+from openmm_timing import timed  # noqa: E402
 
 # SPC/E (Berendsen et al. 1987): charge e, sigma nm, epsilon kJ/mol, mass amu; O, H, H.
 SITES = ((-0.8476, 0.316557, 0.650194, 15.9994), (0.4238, 1.0, 0.0, 1.008), (0.4238, 1.0, 0.0, 1.008))
@@ -43,23 +46,6 @@ def water(n, box, cutoff, eps_rf, hh):
     system.setDefaultPeriodicBoxVectors(mm.Vec3(box[0], 0, 0), mm.Vec3(0, box[1], 0), mm.Vec3(0, 0, box[2]))
     system.addForce(nb)
     return system
-
-
-def timed(system, x, platform, properties, warmup, steps):
-    integrator = mm.LangevinMiddleIntegrator(300 * unit.kelvin, 1 / unit.picosecond, 0.002 * unit.picoseconds)
-    integrator.setRandomNumberSeed(2025)
-    context = mm.Context(system, integrator, platform, properties)
-    context.setPositions(x)
-    context.setVelocitiesToTemperature(300 * unit.kelvin, 2025)
-    energy = context.getState(getEnergy=True).getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
-    integrator.step(warmup)
-    context.getState(getEnergy=True)
-    t = time.perf_counter()
-    integrator.step(steps)
-    context.getState(getEnergy=True)
-    rate = steps / (time.perf_counter() - t)
-    threads = int(platform.getPropertyValue(context, 'Threads')) if 'Threads' in platform.getPropertyNames() else 1
-    return {'steps_per_s': rate, 'threads': threads, 'start_energy': energy}
 
 
 def main():

@@ -86,7 +86,7 @@ const omm = JSON.parse(execFileSync('/usr/bin/python3', [join(here, 'openmm_wate
 const water = cglabRate(sys.potential, sys.positions, sys.masses, sys.dt, WATER_WARMUP, WATER_STEPS, sys.constraints);
 console.log(`  start energy (same positions): cglab ${fmt(water.startEnergy, 1)}, OpenMM ${fmt(omm.one.start_energy, 1)} kJ/mol (relative difference ${(Math.abs(water.startEnergy - omm.one.start_energy) / Math.abs(omm.one.start_energy)).toExponential(1)})`);
 console.log(row('cglab BAOAB + SETTLE, main thread', water.stepsPerS, sys.dt));
-console.log(row(`OpenMM ${omm.platform}, LangevinMiddle, ${omm.one.threads} thread`, omm.one.steps_per_s, sys.dt));
+console.log(row(`OpenMM ${omm.platform}, LangevinMiddle, ${omm.one.threads ?? 1} thread`, omm.one.steps_per_s, sys.dt));
 if (omm.default) console.log(row(`OpenMM CPU, LangevinMiddle, ${omm.default.threads} threads (default)`, omm.default.steps_per_s, sys.dt));
 console.log(`  (OpenMM ${omm.version}, platforms here: ${omm.platforms.join(', ')}${omm.platform === 'CPU' ? '' : '; no CPU platform, so Reference, its double-precision single-thread one'})`);
 console.log(`  ${'GROMACS, 1 core, mixed precision, SSE4.1'.padEnd(46)} ${''.padStart(15)} ${fmt(GROMACS_NS_DAY).padStart(7)} ns/day  (published for this system on this machine, not measured here)`);

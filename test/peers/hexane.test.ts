@@ -1,12 +1,12 @@
 // TraPPE-UA n-hexane against OpenMM 7.7's Reference platform (double precision). OpenMM's System
-// is built here in Python from the literal TraPPE-UA numbers (Martin & Siepmann 1998, in K and
-// nm, converted with OpenMM's own gas constant), not from ours, and its torsion is the OPLS
-// formula itself in a CustomTorsionForce rather than our three periodic terms, so a wrong
-// constant, phase or exclusion on our side shows up as a mismatch. The 1-2 and 1-3 pairs are
-// excluded and the 1-4 pairs scaled by zero (createExceptionsFromBonds), which leaves exactly the
-// 1-5 and 1-6 pairs within a molecule, as TraPPE has it. LJ is NonbondedForce with CutoffPeriodic,
-// zero charges, no switch and no dispersion correction; the bonded forces use periodic
-// boundaries, as ours do.
+// is built by scripts/openmm_hexane.py from the literal TraPPE-UA numbers (Martin & Siepmann
+// 1998, in K and nm, converted with OpenMM's own gas constant), not from ours, and its torsion is
+// the OPLS formula itself in a CustomTorsionForce rather than our three periodic terms, so a
+// wrong constant, phase or exclusion on our side shows up as a mismatch. The 1-2 and 1-3 pairs
+// are excluded and the 1-4 pairs scaled by zero (createExceptionsFromBonds), which leaves exactly
+// the 1-5 and 1-6 pairs within a molecule, as TraPPE has it. LJ is NonbondedForce with
+// CutoffPeriodic, zero charges, no switch and no dispersion correction; the bonded forces use
+// periodic boundaries, as ours do.
 //
 // Compared: total energy and every per-site force component on the built-in minimised start
 // and on frames of an OpenMM Langevin run from it (300 K, friction 1/ps, 2 fs, no constraints),
@@ -19,95 +19,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { getSystem } from 'cglab/datasets/systems';
 import { minimize } from 'cglab/md/minimize';
 import { hexaneLattice, trappeHexane, wholeMolecules, type HexanePotential } from 'cglab/physics/hexane';
 import { assertPeerAgreement, type Evaluation } from '../helpers/peerAgreement.js';
 import { Random } from 'cglab/util/random';
 
-const OPENMM = `
-import json, math, sys
-import numpy as np
-import openmm as mm
-from openmm import unit
-
-inp, out_path = sys.argv[1], sys.argv[2]
-with open(inp) as f:
-    spec = json.load(f)
-kj, nm = unit.kilojoule_per_mole, unit.nanometer
-R = unit.MOLAR_GAS_CONSTANT_R.value_in_unit(kj / unit.kelvin)
-reference = mm.Platform.getPlatformByName('Reference')
-# TraPPE-UA (Martin & Siepmann 1998). Sites: mass amu, sigma nm, epsilon/kB K.
-CH3, CH2 = (15.035, 0.375, 98.0), (14.027, 0.395, 46.0)
-SITES = (CH3, CH2, CH2, CH2, CH2, CH3)
-# Bond 0.154 nm (rigid in TraPPE; here the flexible variant, k in kJ/mol/nm^2, E = k/2 (r - r0)^2),
-# angle 114 degrees with k/kB 62500 K/rad^2, OPLS torsion c1, c2, c3 over kB in K.
-R0, KB = 0.154, 2.5e5
-THETA0, KTHETA = 114.0, 62500.0
-C1, C2, C3 = 355.03, -68.19, 791.32
-
-def hexane(n, box, cutoff):
-    system = mm.System()
-    nb = mm.NonbondedForce()
-    nb.setNonbondedMethod(mm.NonbondedForce.CutoffPeriodic)
-    nb.setCutoffDistance(cutoff)
-    nb.setUseSwitchingFunction(False)
-    nb.setUseDispersionCorrection(False)
-    bonds = mm.HarmonicBondForce()
-    angles = mm.HarmonicAngleForce()
-    torsions = mm.CustomTorsionForce('c1*(1+cos(theta)) + c2*(1-cos(2*theta)) + c3*(1+cos(3*theta))')
-    for name, c in (('c1', C1), ('c2', C2), ('c3', C3)):
-        torsions.addGlobalParameter(name, c * R)
-    chain = []
-    for m in range(n):
-        s = 6 * m
-        for mass, sigma, eps in SITES:
-            system.addParticle(mass)
-            nb.addParticle(0.0, sigma, eps * R)
-        for k in range(5):
-            bonds.addBond(s + k, s + k + 1, R0, KB)
-            chain.append((s + k, s + k + 1))
-        for k in range(4):
-            angles.addAngle(s + k, s + k + 1, s + k + 2, math.radians(THETA0), KTHETA * R)
-        for k in range(3):
-            torsions.addTorsion(s + k, s + k + 1, s + k + 2, s + k + 3, [])
-    nb.createExceptionsFromBonds(chain, 0.0, 0.0)
-    for force in (bonds, angles, torsions):
-        force.setUsesPeriodicBoundaryConditions(True)
-        system.addForce(force)
-    system.addForce(nb)
-    system.setDefaultPeriodicBoxVectors(mm.Vec3(box[0], 0, 0), mm.Vec3(0, box[1], 0), mm.Vec3(0, 0, box[2]))
-    return system
-
-def evaluate(context, x):
-    context.setPositions(np.array(x).reshape(-1, 3))
-    state = context.getState(getEnergy=True, getForces=True)
-    return {'energy': state.getPotentialEnergy().value_in_unit(kj),
-            'forces': state.getForces(asNumpy=True).value_in_unit(kj / nm).ravel().tolist()}
-
-out = []
-for case in spec:
-    n, box, cutoff = case['molecules'], case['box'], case['cutoff']
-    static = mm.Context(hexane(n, box, cutoff), mm.VerletIntegrator(0.001), reference)
-    result = {'start': evaluate(static, case['x']), 'frames': []}
-    integrator = mm.LangevinMiddleIntegrator(300 * unit.kelvin, 1 / unit.picosecond, 0.002 * unit.picoseconds)
-    integrator.setRandomNumberSeed(case['seed'])
-    run = mm.Context(hexane(n, box, cutoff), integrator, reference)
-    run.setPositions(np.array(case['x']).reshape(-1, 3))
-    run.setVelocitiesToTemperature(300 * unit.kelvin, case['seed'])
-    integrator.step(case['firstFrame'])
-    for k in range(case['frames']):
-        if k:
-            integrator.step(case['every'])
-        # Not wrapped: OpenMM returns the positions the integrator moved, molecules whole.
-        x = run.getState(getPositions=True).getPositions(asNumpy=True).value_in_unit(nm)
-        result['frames'].append({'x': x.ravel().tolist(), **evaluate(static, x)})
-    wrapped = (x - np.array(box) * np.floor(x / np.array(box))).ravel().tolist()
-    result['frames'].append({'x': wrapped, 'wrapped': True, **evaluate(static, wrapped)})
-    out.append(result)
-with open(out_path, 'w') as f:
-    json.dump(out, f)
-`;
+const SCRIPT = fileURLToPath(new URL('../../../scripts/openmm_hexane.py', import.meta.url));
 
 interface CaseResult {
   start: Evaluation;
@@ -153,7 +72,7 @@ function runOpenMM(): CaseResult[] {
     }));
     writeFileSync(input, JSON.stringify(spec));
     const output = join(dir, 'openmm.json');
-    execFileSync('/usr/bin/python3', ['-c', OPENMM, input, output], { stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync('/usr/bin/python3', [SCRIPT, 'peer', input, output], { stdio: ['ignore', 'inherit', 'inherit'] });
     return JSON.parse(readFileSync(output, 'utf8')) as CaseResult[];
   } finally {
     rmSync(dir, { recursive: true, force: true });

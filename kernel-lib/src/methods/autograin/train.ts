@@ -96,7 +96,10 @@ export interface AutograinResult {
 const CHECKPOINT_KIND = 'cglab-autograin-checkpoint';
 
 function settingsOf(o: AutograinOptions): AutograinSettings {
-  const loop = epochSettings({ epochs: 100, learningRate: 0.03, patience: Infinity, ...Object.fromEntries(Object.entries(o).filter(([k, v]) => v !== undefined && k in { epochs: 1, batchSize: 1, learningRate: 1, seed: 1, patience: 1, schedule: 1, lrPatience: 1, lrFactor: 1, minLearningRate: 1 })) }, 'autograin');
+  const loop = epochSettings({
+    epochs: o.epochs ?? 100, batchSize: o.batchSize, learningRate: o.learningRate ?? 0.03, seed: o.seed, patience: o.patience ?? Infinity,
+    schedule: o.schedule, lrPatience: o.lrPatience, lrFactor: o.lrFactor, minLearningRate: o.minLearningRate,
+  }, 'autograin');
   const s: AutograinSettings = {
     ...loop,
     beads: o.beads,
