@@ -10,6 +10,9 @@
 // Forces: an atom that reconstruction can put in either of two beads, bonded stiffly to an atom
 // of the other: the force term must move it there.
 import { test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from 'cglab/backend/select';
@@ -66,6 +69,25 @@ test('the same seed repeats a fit exactly; another seed starts elsewhere', async
   assert.deepEqual(Array.from(a.model.logits.dataSync()), Array.from(b.model.logits.dataSync()));
   assert.notDeepEqual(a.record.epochs.map((e) => e.trainLoss), c.record.epochs.map((e) => e.trainLoss));
   for (const f of [a, b, c]) f.model.dispose();
+});
+
+test('a run stopped after 2 epochs and resumed from its checkpoint ends exactly where an uninterrupted run does', async () => {
+  const data = clusters(300, 6);
+  const dir = mkdtempSync(join(tmpdir(), 'cglab-autograin-resume-'));
+  try {
+    const opts = { beads: 3, epochs: 5, seed: 3 };
+    const straight = await fitAutograin(data, { ...opts, checkpointDir: join(dir, 'a') });
+    const ac = new AbortController();
+    const first = await fitAutograin(data, { ...opts, checkpointDir: join(dir, 'b'), signal: ac.signal, onProgress: (p) => { if (p.kind === 'epoch' && p.epoch === 2) ac.abort(); } });
+    assert.equal(first.record.stoppedBy, 'interrupted');
+    const resumed = await fitAutograin(data, { ...opts, checkpointDir: join(dir, 'b'), resume: true });
+    assert.equal(resumed.record.resumedFrom, 2);
+    assert.deepEqual(resumed.record.epochs.map((e) => e.trainLoss), straight.record.epochs.map((e) => e.trainLoss));
+    assert.deepEqual(Array.from(resumed.model.logits.dataSync()), Array.from(straight.model.logits.dataSync()));
+    for (const f of [straight, first, resumed]) f.model.dispose();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the force term decides what reconstruction leaves open: an atom midway between two clusters joins the atom whose force cancels its own', async () => {
