@@ -48,6 +48,7 @@ export * as forcematching from './methods/forcematching/index.js';
 export * as pairs from './methods/pairs/index.js';
 export * as arcg from './methods/arcg/index.js';
 export * as autograin from './methods/autograin/index.js';
+export * as ccg from './methods/ccg/index.js';
 export * as embedded from './methods/embedded/index.js';
 export * from './analysis/rdf.js';
 export * from './io/pairTableFiles.js';

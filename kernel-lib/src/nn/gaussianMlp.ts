@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Random } from '../util/random.js';
+import type { ConditionalDensity } from './conditionalDensity.js';
 import { MLP, type Activation } from './mlp.js';
 
 /** ln √(2π): the normalisation of a standard normal per dimension. */
@@ -33,7 +34,7 @@ export interface GaussianMoments {
   logStd: tf.Tensor2D;
 }
 
-export class GaussianMlp {
+export class GaussianMlp implements ConditionalDensity {
   /** One network for both heads: outputs [μ (nOut), ln σ (nOut)]. */
   readonly net: MLP;
   readonly hidden: readonly number[];
@@ -75,6 +76,21 @@ export class GaussianMlp {
     const m = this.moments(c);
     const y = tf.tidy(() => tf.add(m.mean, tf.mul(tf.exp(m.logStd), eps)) as tf.Tensor2D);
     return { ...m, y };
+  }
+
+  get dim(): number {
+    return this.nOut;
+  }
+
+  get contextDim(): number {
+    return this.nIn;
+  }
+
+  /** A reparameterised sample with its ln q: −Σ (ln σ + ε²/2 + ½ ln 2π), exact for y = μ + σε. */
+  sampleWithLogProb(c: tf.Tensor2D, eps: tf.Tensor2D): { y: tf.Tensor2D; logProb: tf.Tensor1D } {
+    const { y, logStd } = this.sample(c, eps);
+    const logProb = tf.tidy(() => tf.neg(tf.sum(tf.add(tf.add(logStd, tf.mul(0.5, tf.square(eps))), HALF_LOG_2PI), 1)) as tf.Tensor1D);
+    return { y, logProb };
   }
 
   /** ln N(y; μ(c), diag σ²(c)) of each row, [rows]. */

@@ -11,5 +11,6 @@ export * from './adam.js';
 export * from './epochLoop.js';
 export * from './fDivergence.js';
 export * from './critic.js';
+export * from './conditionalDensity.js';
 export * from './gaussianMlp.js';
 export * from './gumbelSoftmax.js';

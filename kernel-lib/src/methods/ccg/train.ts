@@ -1,0 +1,107 @@
+/**
+ * Training of a back-mapping q_φ(y | s) by the variational free energy (Zhang, Lin, E & Gao):
+ * at fixed CG coordinates s,
+ *
+ *   F(s) = −kT ln ∫ exp(−βU(x(s, y))) J dy  ≤  kT E_q[βU(x) + ln q(y | s) − ln J],
+ *
+ * with equality exactly when q(y | s) is the Boltzmann distribution of the fine coordinates
+ * given s. The loss is that bound in kT, averaged over s drawn from a set of CG configurations
+ * (data frames, a grid, or a CG simulation), i.e. the reverse KL divergence from q to the
+ * conditional Boltzmann density plus the mean of βF(s). Gradients reach φ pathwise through the
+ * reparameterised samples and the atomistic forces (a TensorEnergy: analytic forces for any
+ * Potential, physics/tensor.ts).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Adam } from '../../nn/adam.js';
+import type { ConditionalDensity } from '../../nn/conditionalDensity.js';
+import type { TensorEnergy } from '../../physics/tensor.js';
+import { BOLTZMANN } from '../../units.js';
+import { Random } from '../../util/random.js';
+import type { FineRepresentation } from './representation.js';
+
+/** Settings of {@link fitBackmapping}; all but `contexts` have defaults. */
+export interface BackmapOptions {
+  /** [n, cgDim] CG configurations to train at, drawn with replacement each step. */
+  contexts: Float64Array;
+  /** Adam steps; default 2000. */
+  steps?: number;
+  /** Samples per step (one s and one y each); default 256. */
+  batch?: number;
+  /** Default 3e-3. */
+  learningRate?: number;
+  /** Seed of the context draws and the noise; default 1. */
+  seed?: number;
+  /** After every step: its index (from 1) and loss (kT per sample). */
+  onStep?: (step: number, loss: number) => void;
+  /** Stop after the current step. */
+  signal?: AbortSignal;
+}
+
+/** What training did. */
+export interface BackmapFit {
+  /** Loss of every step, kT per sample (the mean bound on βF plus the KL divergence). */
+  loss: Float64Array;
+  steps: number;
+  seconds: number;
+  interrupted: boolean;
+}
+
+/** One step's pieces: the bound per sample, kT, as a tensor of the density's parameters. */
+export function boundPerSample(q: ConditionalDensity, rep: FineRepresentation, energy: TensorEnergy, beta: number, s: tf.Tensor2D, eps: tf.Tensor2D): tf.Tensor1D {
+  const { y, logProb } = q.sampleWithLogProb(s, eps);
+  const { x, logJacobian } = rep.embed(s, y);
+  return tf.sub(tf.add(tf.mul(energy(x), beta), logProb), logJacobian) as tf.Tensor1D;
+}
+
+/**
+ * Fit `q` (its parameters move) to the conditional Boltzmann density of `energy` at
+ * `temperature` (K) given s.
+ * @throws Error for contexts of the wrong width, bad settings, or a non-finite loss (naming the step).
+ */
+export async function fitBackmapping(q: ConditionalDensity, rep: FineRepresentation, energy: TensorEnergy, temperature: number, opts: BackmapOptions): Promise<BackmapFit> {
+  const steps = opts.steps ?? 2000;
+  const batch = opts.batch ?? 256;
+  const lr = opts.learningRate ?? 3e-3;
+  const c = rep.cgDim;
+  if (q.contextDim !== c || q.dim !== rep.fineDim) throw new Error(`fitBackmapping: the density maps ${q.contextDim} → ${q.dim} coordinates, the representation ${c} CG → ${rep.fineDim} fine`);
+  if (opts.contexts.length === 0 || opts.contexts.length % c !== 0) throw new Error(`fitBackmapping: contexts have ${opts.contexts.length} values, expected [n, ${c}] CG configurations`);
+  if (!Number.isInteger(steps) || steps < 1 || !Number.isInteger(batch) || batch < 1) throw new Error(`fitBackmapping: steps (${steps}) and batch (${batch}) must be positive integers`);
+  if (!(lr > 0) || !(temperature > 0)) throw new Error(`fitBackmapping: learningRate (${lr}) and temperature (${temperature} K) must be positive`);
+  const beta = 1 / (BOLTZMANN * temperature);
+  const n = opts.contexts.length / c;
+  const rng = new Random(opts.seed ?? 1);
+  const params = q.parameters();
+  const byVariable = new Map(Object.entries(params).map(([k, v]) => [v.name, k]));
+  const adam = new Adam(params);
+  const loss = new Float64Array(steps);
+  const t0 = performance.now();
+  let yielded = Date.now();
+  let done = 0;
+  try {
+    for (let step = 0; step < steps && !opts.signal?.aborted; step++) {
+      const s = new Float32Array(batch * c);
+      for (let b = 0; b < batch; b++) {
+        const k = Math.floor(rng.uniform() * n);
+        for (let j = 0; j < c; j++) s[b * c + j] = opts.contexts[k * c + j];
+      }
+      const eps = Float32Array.from({ length: batch * q.dim }, () => rng.normal());
+      const value = tf.tidy(() => {
+        const { value: v, grads } = tf.variableGrads(() => tf.mean(boundPerSample(q, rep, energy, beta, tf.tensor2d(s, [batch, c]), tf.tensor2d(eps, [batch, q.dim]))) as tf.Scalar, Object.values(params));
+        adam.apply(Object.fromEntries(Object.entries(grads).map(([name, g]) => [byVariable.get(name) as string, g])), lr);
+        return v.dataSync()[0];
+      });
+      if (!Number.isFinite(value)) throw new Error(`fitBackmapping: the loss became ${value} at step ${step + 1}: lower the learning rate (${lr}), or start q nearer the fine structure`);
+      loss[step] = value;
+      done = step + 1;
+      opts.onStep?.(done, value);
+      // Let the event loop run now and then: live notebook output, Ctrl-C.
+      if (Date.now() - yielded > 100) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yielded = Date.now();
+      }
+    }
+  } finally {
+    adam.dispose();
+  }
+  return { loss: loss.subarray(0, done), steps: done, seconds: (performance.now() - t0) / 1000, interrupted: done < steps };
+}
