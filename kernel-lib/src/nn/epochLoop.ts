@@ -247,6 +247,7 @@ export async function runEpochs(task: EpochTask, s: EpochSettings, hooks: EpochL
   const cosine = (epoch: number, step: number) =>
     s.minLearningRate + (s.learningRate - s.minLearningRate) * 0.5 * (1 + Math.cos((Math.PI * ((epoch - 1) * stepsPerEpoch + step)) / (s.epochs * stepsPerEpoch)));
   const aborted = () => hooks.signal?.aborted === true;
+  let yielded = performance.now();
   try {
     for (let epoch = startEpoch; epoch <= s.epochs && !aborted() && record.stoppedBy === 'epochs'; epoch++) {
       const t0 = performance.now();
@@ -269,7 +270,12 @@ export async function runEpochs(task: EpochTask, s: EpochSettings, hooks: EpochL
         sum += loss * idx.length;
         seen += idx.length;
         hooks.onProgress?.({ kind: 'step', epoch, epochs: s.epochs, step: step + 1, stepsPerEpoch, loss, learningRate: lr });
-        await yieldToEventLoop();
+        // Yield now and then, not every step: a setImmediate round trip is a fair share of a
+        // small model's step, and 50 ms keeps Ctrl-C and live output prompt.
+        if (performance.now() - yielded > 50) {
+          await yieldToEventLoop();
+          yielded = performance.now();
+        }
         if (aborted()) break;
       }
       if (aborted()) break;

@@ -149,7 +149,9 @@ export class CgAutoencoder {
     const g = tf.tensor2d(noise, [this.nUnits, this.nBeads]);
     let c = tf.transpose(gumbelSoftmax(this.logits, g, tau)) as tf.Tensor2D;
     if (hard) {
-      const scores = tf.tidy(() => tf.add(this.logits, g).dataSync());
+      // On the host: the logits are small, and a tensor add plus a read-back costs more.
+      const w = this.logits.dataSync();
+      const scores = Float32Array.from(noise, (v, i) => v + w[i]);
       c = straightThrough(c, tf.tensor2d(oneHot(hardAssignment(scores, this.nBeads, this.nUnits), this.nBeads), [this.nBeads, this.nUnits])) as tf.Tensor2D;
     }
     return this.oneAtomUnits ? c : tf.matMul(c, this.unitAtoms);
