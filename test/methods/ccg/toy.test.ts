@@ -10,6 +10,7 @@ import { initBackend } from 'cglab/backend/select';
 import { coordinateSplit } from 'cglab/methods/ccg/representation';
 import { fitBackmapping } from 'cglab/methods/ccg/train';
 import { freeEnergies } from 'cglab/methods/ccg/freeEnergy';
+import { buildFlow } from 'cglab/nn/flows';
 import { GaussianMlp } from 'cglab/nn/gaussianMlp';
 import { coupled2dTensor } from 'cglab/physics/tensor';
 import { coupled2d, coupled2dPmf } from 'cglab/physics/toy';
@@ -47,6 +48,23 @@ test('coupled 2-D toy: F(x1) from fixed-x1 back-mapping within 0.1 kT of the exa
   // unit of s), so 2000 samples leave ~0.1 kT of noise: 0.4 kT bounds it with room.
   assert.ok(worstForce < 0.4, `mean force off by ${worstForce} kT per unit of s`);
   assert.ok(worstF < 0.05, `F off by ${worstF} kT`);
+});
+
+test('the same from a conditional normalising flow (affine + spline couplings): any ConditionalDensity back-maps', async () => {
+  const T = coupled2d().temperature;
+  const kT = BOLTZMANN * T;
+  const grid = Float64Array.from({ length: 51 }, (_, i) => -2.5 + 0.1 * i);
+  const rep = coordinateSplit(2, [0]);
+  const q = buildFlow({ dim: 1, contextDim: 1, couplings: ['affine', 'spline'], hidden: [32, 32], rng: new Random(1) });
+  q.checkFinite = false;
+  await fitBackmapping(q, rep, coupled2dTensor, T, { contexts: grid, steps: 1500, seed: 1 });
+  const est = freeEnergies(q, rep, coupled2dTensor, T, grid, { samples: 2000 });
+  const c0 = -0.5 * kT * Math.log(2 * Math.PI * kT);
+  grid.forEach((s, i) => {
+    const exact = coupled2dPmf(s, T) + c0;
+    assert.ok(Math.abs(est.freeEnergy[i] - exact) < 0.1 * kT, `s = ${s.toFixed(1)}: F ${est.freeEnergy[i]} vs exact ${exact} kJ/mol (ESS ${est.ess[i]})`);
+  });
+  q.dispose();
 });
 
 test('bad input: contexts of the wrong width, a density of another shape', async () => {
