@@ -115,3 +115,49 @@ export function unitFactors(units: Partial<Units>, where: string): Record<Quanti
   }
   return out;
 }
+
+/** nm per Bohr radius (CODATA 2018). */
+export const BOHR_TO_NM = 0.0529177210903;
+/** kJ/mol per Hartree (CODATA 2018: 4.3597447222071e-18 J × N_A / 1000). */
+export const HARTREE_TO_KJ = 2625.4996394799;
+/** kJ/mol per J per particle (N_A / 1000). */
+const J_TO_KJ_PER_MOL = AVOGADRO / 1000;
+
+/** A LAMMPS `units` style: the unit names it uses and the factor of each into internal units. */
+export interface LammpsUnitStyle {
+  /** Unit names of the style (as the LAMMPS `units` documentation gives them). */
+  names: Units;
+  /** Internal units per style unit: length → nm, time → ps, energy → kJ/mol, force → kJ/mol/nm. */
+  length: number;
+  time: number;
+  energy: number;
+  force: number;
+}
+
+/** The physical LAMMPS styles. Force is energy per length in every one of them. */
+const LAMMPS_STYLES: Record<string, { names: Units; length: number; time: number; energy: number }> = {
+  real: { names: { length: 'angstrom', time: 'fs', energy: 'kcal/mol', force: 'kcal/mol/angstrom', mass: 'g/mol', temperature: 'K' }, length: ANGSTROM_TO_NM, time: FS_TO_PS, energy: KCAL_TO_KJ },
+  metal: { names: { length: 'angstrom', time: 'ps', energy: 'eV', force: 'eV/angstrom', mass: 'g/mol', temperature: 'K' }, length: ANGSTROM_TO_NM, time: 1, energy: EV_TO_KJ },
+  // attogram nm²/ns² = 1e-21 J per particle
+  nano: { names: { length: 'nm', time: 'ns', energy: 'attogram nm^2/ns^2', force: 'attogram nm/ns^2', mass: 'attogram', temperature: 'K' }, length: 1, time: 1e3, energy: 1e-21 * J_TO_KJ_PER_MOL },
+  // picogram µm²/µs² = 1e-15 J per particle
+  micro: { names: { length: 'um', time: 'us', energy: 'picogram um^2/us^2', force: 'picogram um/us^2', mass: 'picogram', temperature: 'K' }, length: 1e3, time: 1e6, energy: 1e-15 * J_TO_KJ_PER_MOL },
+  si: { names: { length: 'm', time: 's', energy: 'J', force: 'N', mass: 'kg', temperature: 'K' }, length: 1e9, time: 1e12, energy: J_TO_KJ_PER_MOL },
+  cgs: { names: { length: 'cm', time: 's', energy: 'erg', force: 'dyne', mass: 'g', temperature: 'K' }, length: 1e7, time: 1e12, energy: 1e-7 * J_TO_KJ_PER_MOL },
+  electron: { names: { length: 'bohr', time: 'fs', energy: 'hartree', force: 'hartree/bohr', mass: 'amu', temperature: 'K' }, length: BOHR_TO_NM, time: FS_TO_PS, energy: HARTREE_TO_KJ },
+};
+
+/**
+ * The LAMMPS `units` style `style` (real, metal, nano, micro, si, cgs, electron), with the
+ * factors that convert its values into cglab's internal units.
+ * @throws Error naming the style and listing those accepted; `lj` is refused because reduced
+ *   units have no conversion without the run's σ, ε and m.
+ */
+export function lammpsUnitStyle(style: string): LammpsUnitStyle {
+  if (style === 'lj') {
+    throw new Error(`LAMMPS units style 'lj' is reduced (σ, ε, m of the run): cglab cannot convert it to nm and kJ/mol; convert the values yourself or run with a physical style (${Object.keys(LAMMPS_STYLES).join(', ')})`);
+  }
+  const s = Object.hasOwn(LAMMPS_STYLES, style) ? LAMMPS_STYLES[style] : undefined;
+  if (!s) throw new Error(`unknown LAMMPS units style '${style}': expected one of ${Object.keys(LAMMPS_STYLES).join(', ')}`);
+  return { names: { ...s.names }, length: s.length, time: s.time, energy: s.energy, force: s.energy / s.length };
+}

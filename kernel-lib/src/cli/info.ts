@@ -1,16 +1,23 @@
 /**
  * `cglab info <file> [--top file.pdb] [--json]`: what a structure, trajectory, NPY array or data
- * set file holds, read with the same readers every other command uses.
+ * set file holds, read with the same readers every other command uses. TRR, XTC and LAMMPS dumps
+ * are described from their frame index (headers only), so a file of millions of frames is not
+ * decoded to be described.
  */
 import { basename, extname } from 'node:path';
-import { datasetMeta, decodeDataset, readCoordinates } from '../io/dataset.js';
+import { datasetMeta, decodeDataset, readCoordinates, topologyFromPdb } from '../io/dataset.js';
+import type { TrajectorySummary } from '../io/frameBlocks.js';
+import { dumpSummary } from '../io/lammpsDump.js';
 import { readNpy } from '../io/npy.js';
 import { readNpz } from '../io/npz.js';
 import type { Trajectory } from '../io/trajectory.js';
+import { trrIndex } from '../io/trr.js';
+import { xtcIndex } from '../io/xtc.js';
+import type { Topology } from '../topology/topology.js';
 import type { Units } from '../units.js';
 import { optString, parseArgs } from './args.js';
 
-/** One array of an NPZ or NPY file. */
+/** One array of an NPZ or NPY file, or one a trajectory file stores (first dimension: the frames holding it). */
 export interface ArrayInfo {
   name: string;
   dtype: string;
@@ -20,9 +27,12 @@ export interface ArrayInfo {
 /** What {@link fileInfo} finds; absent fields do not apply to the file. */
 export interface FileInfo {
   file: string;
-  /** File type, from the extension: npz, npy, pdb, xyz or dcd. */
+  /** File type, from the extension: npz, npy, pdb, xyz, dcd, trr, xtc, lammpstrj or dump. */
   format: string;
-  /** Every array of an NPZ/NPY file, in file order. */
+  /**
+   * Every array of an NPZ/NPY file, in file order; for TRR, XTC and LAMMPS dumps the arrays the
+   * frames hold, with their type on disk and the number of frames holding each.
+   */
   arrays?: ArrayInfo[];
   frames?: number;
   atoms?: number;
@@ -30,10 +40,19 @@ export interface FileInfo {
   residues?: number | null;
   bonds?: number | null;
   /**
-   * Units the file's arrays are stored in (NPZ with positions); null when the file declares none
-   * and is read as internal units. The values below are always internal units.
+   * Units the file's arrays are stored in (NPZ with positions; TRR and XTC: GROMACS's, which
+   * are the internal ones; LAMMPS dumps: the units style's, real unless the dump declares
+   * another); null when the file declares none and is read as internal units. The values below
+   * are always internal units.
    */
   units?: Units | null;
+  /**
+   * How values are stored: 'single' or 'double' precision (TRR; XTC of ≤ 9 atoms), the XTC
+   * compression precision (1/nm, coarsest of any frame), or null for text (LAMMPS dumps).
+   */
+  precision?: 'single' | 'double' | number | null;
+  /** First and last MD step (TRR, XTC, LAMMPS dumps). */
+  steps?: { first: number; last: number } | null;
   /** Periodic box of frame 0 (nm): vectors as rows, their lengths, and whether any frame differs. */
   box?: { vectors: number[][]; lengths: number[]; orthorhombic: boolean; varies: boolean } | null;
   /** First and last time, and the first step, ps; null when the file has no times. */
@@ -44,11 +63,11 @@ export interface FileInfo {
 /** float32 values printed as the 7 digits they hold, not their float64 expansion. */
 const f32 = (v: number) => Number(v.toPrecision(7));
 
-function residueCount(t: Trajectory): number | null {
-  if (!t.topology) return null;
+function residueCount(topology: Topology | undefined): number | null {
+  if (!topology) return null;
   let n = 0;
   let prev = '';
-  for (const a of t.topology.atoms) {
+  for (const a of topology.atoms) {
     const key = `${a.chain ?? ''}|${a.resid}|${a.residue}`;
     if (key !== prev) n++;
     prev = key;
@@ -56,25 +75,29 @@ function residueCount(t: Trajectory): number | null {
   return n;
 }
 
-function boxInfo(t: Trajectory): FileInfo['box'] {
-  const b = t.box;
-  if (!b || t.nFrames === 0) return null;
+/** The box row of frame 0's vectors `b` (its first 9 values). */
+function boxInfo(b: ArrayLike<number>, varies: boolean): NonNullable<FileInfo['box']> {
   const vectors = [0, 1, 2].map((r) => [0, 1, 2].map((c) => f32(b[3 * r + c])));
   const lengths = vectors.map((v) => f32(Math.hypot(...v)));
   const orthorhombic = vectors.every((v, r) => v.every((x, c) => r === c || x === 0));
+  return { vectors, lengths, orthorhombic, varies };
+}
+
+function trajectoryBox(t: Trajectory): FileInfo['box'] {
+  const b = t.box;
+  if (!b || t.nFrames === 0) return null;
   let varies = false;
   for (let i = 9; i < b.length && !varies; i++) varies = b[i] !== b[i % 9];
-  return { vectors, lengths, orthorhombic, varies };
+  return boxInfo(b, varies);
 }
 
 /**
  * Time step of float32 times: their difference carries only the digits the larger time resolves
  * (2^-24 relative), so 10.1 − 10.0 shows as 0.1, not 0.1000004.
  */
-function timeStep(time: Float32Array): number | null {
-  if (time.length < 2) return null;
-  const step = time[1] - time[0];
-  const resolution = Math.max(Math.abs(time[0]), Math.abs(time[1])) * 2 ** -24;
+function timeStep(t0: number, t1: number): number {
+  const step = t1 - t0;
+  const resolution = Math.max(Math.abs(t0), Math.abs(t1)) * 2 ** -24;
   const digits = Math.min(7, Math.max(1, Math.floor(Math.log10(Math.abs(step) / resolution))));
   return step === 0 ? 0 : Number(step.toPrecision(digits));
 }
@@ -84,19 +107,45 @@ function trajectoryInfo(t: Trajectory): Partial<FileInfo> {
   return {
     frames: t.nFrames,
     atoms: t.nAtoms,
-    residues: residueCount(t),
+    residues: residueCount(t.topology),
     bonds: t.topology ? t.topology.bonds.length : null,
-    box: boxInfo(t),
-    time: time && time.length ? { start: f32(time[0]), end: f32(time[time.length - 1]), step: timeStep(time) } : null,
+    box: trajectoryBox(t),
+    time: time && time.length ? { start: f32(time[0]), end: f32(time[time.length - 1]), step: time.length > 1 ? timeStep(time[0], time[1]) : null } : null,
     provenance: t.provenance ?? null,
   };
 }
 
+/** Frame indexes of the streaming formats, by extension: what they hold without decoding frames. */
+const SUMMARIES: Record<string, (path: string) => TrajectorySummary> = {
+  trr: (path) => trrIndex(path).summary,
+  xtc: (path) => xtcIndex(path).summary,
+  lammpstrj: (path) => dumpSummary(path),
+  dump: (path) => dumpSummary(path),
+};
+
+function summaryInfo(s: TrajectorySummary, path: string, top: string | undefined): Partial<FileInfo> {
+  const topology = top === undefined ? undefined : topologyFromPdb(top, s.atoms, path);
+  const t = s.time;
+  return {
+    arrays: s.arrays,
+    frames: s.frames,
+    atoms: s.atoms,
+    residues: residueCount(topology),
+    bonds: topology ? topology.bonds.length : null,
+    units: s.units,
+    precision: s.precision,
+    box: s.box ? boxInfo(s.box.first, s.box.varies) : null,
+    time: t ? { start: f32(t.first), end: f32(t.last), step: t.second === null ? null : timeStep(t.first, t.second) } : null,
+    steps: s.steps,
+  };
+}
+
 /**
- * Describe `path`: arrays (NPZ/NPY), frames, atoms, residues, bonds, declared units, box, time
- * range and provenance. An NPZ with `positions` is read as a data set (a missing topology is
- * reported, not an error); other NPZ files list their arrays only.
- * @param opts.top PDB giving the topology of a data set or DCD without one.
+ * Describe `path`: arrays (NPZ/NPY; those TRR, XTC and dump frames hold), frames, atoms,
+ * residues, bonds, declared units, precision, box, time and step range, and provenance. An NPZ
+ * with `positions` is read as a data set (a missing topology is reported, not an error); other
+ * NPZ files list their arrays only. A LAMMPS dump is taken as units real unless it has ITEM: UNITS.
+ * @param opts.top PDB giving the topology of a data set, DCD, TRR, XTC or dump without one.
  * @throws Error naming the file for anything its reader rejects.
  */
 export function fileInfo(path: string, opts: { top?: string } = {}): FileInfo {
@@ -105,6 +154,7 @@ export function fileInfo(path: string, opts: { top?: string } = {}): FileInfo {
     const a = readNpy(path);
     return { file: path, format, arrays: [{ name: basename(path, extname(path)), dtype: a.dtype, shape: a.shape }] };
   }
+  if (Object.hasOwn(SUMMARIES, format)) return { file: path, format, ...summaryInfo(SUMMARIES[format](path), path, opts.top) };
   if (format !== 'npz') return { file: path, format, ...trajectoryInfo(readCoordinates(path, opts)) };
   const npz = readNpz(path);
   const arrays = npz.names.map((name) => {
@@ -124,6 +174,12 @@ function provenanceLines(p: Record<string, unknown>): string[] {
   });
 }
 
+function precisionText(p: NonNullable<FileInfo['precision']> | null): string {
+  if (p === null) return 'text, as printed';
+  if (typeof p === 'number') return `XTC ${p} per nm (positions to ±${f32(0.5 / p)} nm)`;
+  return p === 'single' ? 'single (float32)' : 'double (float64)';
+}
+
 /** `info` as aligned human-readable lines. */
 export function formatInfo(info: FileInfo): string {
   const rows: [string, string][] = [['file', `${info.file} (${info.format})`]];
@@ -139,6 +195,8 @@ export function formatInfo(info: FileInfo): string {
   if (info.units !== undefined) {
     rows.push(['units', info.units ? Object.entries(info.units).map(([q, u]) => `${q} ${u}`).join(', ') + ' (as stored)' : 'none declared: read as nm, ps, kJ/mol/nm']);
   }
+  if (info.precision !== undefined) rows.push(['precision', precisionText(info.precision)]);
+  if (info.steps) rows.push(['steps', `${info.steps.first} to ${info.steps.last}`]);
   if (info.box !== undefined) {
     const b = info.box;
     rows.push(['box', b ? `frame 0: ${b.lengths.join(' × ')} nm, ${b.orthorhombic ? 'orthorhombic' : 'triclinic'}, ${b.varies ? 'varies between frames' : 'constant'}` : 'none']);

@@ -23,10 +23,13 @@ import { extname } from 'node:path';
 import { makeTopology, type Atom, type Topology } from '../topology/topology.js';
 import { INTERNAL_UNITS, unitFactors, type Quantity, type Units } from '../units.js';
 import { readDcd } from './dcd.js';
+import { readLammpsDump } from './lammpsDump.js';
 import { npyArray, npySize, type NpyArray } from './npy.js';
 import { readNpz, writeNpz, type NpzArchive } from './npz.js';
 import { readPdb } from './pdb.js';
 import { makeTrajectory, type Trajectory } from './trajectory.js';
+import { readTrr } from './trr.js';
+import { readXtc } from './xtc.js';
 import { readXyz } from './xyz.js';
 
 /** Version of the meta layout this module writes; files with a higher one need a newer cglab. */
@@ -169,8 +172,11 @@ function checkTopology(t: unknown, src: string): Topology {
   }
 }
 
-/** The topology of PDB `top`, checked against the coordinates' atom count. */
-function topologyFromPdb(top: string, nAtoms: number, src: string): Topology {
+/**
+ * The topology of PDB `top`, checked against the `nAtoms` atoms of the coordinates in `src`.
+ * @throws Error naming both files when the PDB has no topology or another atom count.
+ */
+export function topologyFromPdb(top: string, nAtoms: number, src: string): Topology {
   const { topology } = readPdb(top);
   if (!topology) throw new Error(`${top}: no topology could be read from this PDB file, which ${src} needs`);
   if (topology.atoms.length !== nAtoms) {
@@ -338,29 +344,47 @@ export function writeDataset(path: string, traj: Trajectory, opts: DatasetWriteO
   writeNpz(path, arrays, { compress: opts.compress });
 }
 
+/** Options of {@link readCoordinates}. */
+export interface CoordinateReadOptions {
+  /**
+   * PDB whose topology replaces the file's own or supplies one where the format has none (DCD,
+   * TRR, XTC, LAMMPS dumps, a plain NPZ); the atom counts must match.
+   */
+  top?: string;
+  /** LAMMPS units style of a dump (real, metal, nano, …); default real, or the dump's ITEM: UNITS. */
+  lammpsUnits?: string;
+}
+
 /**
  * Read coordinates from any file cglab knows, choosing the reader by extension: `.npz` data sets
- * ({@link readDataset}), `.pdb`, `.xyz` and `.dcd`. Every command that takes coordinates uses
- * this, so they all accept the same files.
- * @param opts.top PDB whose topology replaces the file's own or supplies one where the format has
- *   none (DCD, a plain NPZ); the atom counts must match.
- * @returns frames in internal units.
+ * ({@link readDataset}), `.pdb`, `.xyz`, `.dcd`, GROMACS `.trr` and `.xtc`, and LAMMPS dumps
+ * `.lammpstrj` / `.dump`. Every command that takes coordinates uses this, so they all accept the
+ * same files.
+ * @returns frames in internal units (a LAMMPS dump's atoms sorted by id, in the order of a PDB
+ *   written from the same data file).
  * @throws Error naming `path` for an unknown extension, listing the ones accepted.
  */
-export function readCoordinates(path: string, opts: { top?: string } = {}): Trajectory {
+export function readCoordinates(path: string, opts: CoordinateReadOptions = {}): Trajectory {
   const ext = extname(path).toLowerCase();
   const withTop = (t: Trajectory): Trajectory =>
     opts.top === undefined ? t : { ...t, topology: topologyFromPdb(opts.top, t.nAtoms, path) };
   switch (ext) {
     case '.npz':
-      return readDataset(path, opts);
+      return readDataset(path, { top: opts.top });
     case '.dcd':
-      return readDcd(path, opts);
+      return readDcd(path, { top: opts.top });
     case '.pdb':
       return withTop(readPdb(path));
     case '.xyz':
       return withTop(readXyz(path));
+    case '.trr':
+      return withTop(readTrr(path));
+    case '.xtc':
+      return withTop(readXtc(path));
+    case '.lammpstrj':
+    case '.dump':
+      return withTop(readLammpsDump(path, { units: opts.lammpsUnits }));
     default:
-      throw new Error(`${path}: unknown coordinate file extension '${ext}': expected .npz (cglab data set), .pdb, .xyz or .dcd`);
+      throw new Error(`${path}: unknown coordinate file extension '${ext}': expected .npz (cglab data set), .pdb, .xyz or .dcd, or a trajectory: .trr, .xtc (GROMACS), .lammpstrj, .dump (LAMMPS)`);
   }
 }
