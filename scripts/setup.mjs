@@ -12,7 +12,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 // Debian packages the tests and tools call: numpy and mdtraj cross-check our file formats,
 // OpenMM (python3-simtk) our force field, LAMMPS (lammps: /usr/bin/lmp) runs the pair tables we
-// export, nbclient runs notebooks headless on the tslab kernel.
+// export, GROMACS (gromacs: /usr/bin/gmx) and h5py write the trajectory files our readers are
+// checked against, nbclient runs notebooks headless on the tslab kernel.
 // jupyterlab_server (on jupyter_server) serves the lab app of `npm start`; jupyter_kernel_test
 // checks the kernel protocol; nbconvert shows that outputs read without the extension; Chromium
 // is the real browser of the end-to-end tests. gcc and OpenBLAS build the native matrix product
@@ -22,6 +23,8 @@ const DEBIAN_PACKAGES = [
   'python3-mdtraj',
   'python3-simtk',
   'lammps',
+  'gromacs',
+  'python3-h5py',
   'python3-nbclient',
   'jupyter-client',
   'python3-torch',
