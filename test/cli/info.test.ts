@@ -126,8 +126,8 @@ test('bad files and bad usage fail with the file and the problem on stderr', () 
   let r = fails(nan);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /nan\.npz: positions has a non-finite value \(NaN\) at frame 0, atom 1 \(component y\)/);
-  r = fails(file('x.gro'));
-  assert.match(r.stderr, /x\.gro: unknown coordinate file extension '\.gro'/);
+  r = fails(file('x.mol2'));
+  assert.match(r.stderr, /x\.mol2: unknown coordinate file extension '\.mol2'/);
   r = fails();
   assert.equal(r.status, 1);
   assert.match(r.stderr, /cglab info: expected one file, got 0 \(usage: cglab info <file> \[--top file\.pdb\] \[--json\]\)/);
@@ -139,4 +139,37 @@ test('bad files and bad usage fail with the file and the problem on stderr', () 
 
 test('info is listed in the usage', () => {
   assert.match(execFileSync(bin, ['--help'], { encoding: 'utf8' }), /^ +info +atoms, frames, arrays/m);
+});
+
+test('an HDF5 file lists its molecule groups; file.h5:/group describes one with its declared units', () => {
+  const h5 = file('md.h5');
+  execFileSync('/usr/bin/python3', ['-c', String.raw`
+import sys, numpy as np, h5py
+with h5py.File(sys.argv[1], 'w') as f:
+    for rep in ('0', '1'):
+        g = f.create_group('dom/320/' + rep)
+        g.create_dataset('coords', data=np.zeros((4, 3, 3), np.float32), chunks=(2, 3, 3), compression='gzip').attrs['unit'] = 'Angstrom'
+        g.create_dataset('forces', data=np.zeros((4, 3, 3), np.float32)).attrs['unit'] = 'kcal/mol/Angstrom'
+        g.create_dataset('box', data=np.array([[2, 3, 4]] * 4, np.float32)).attrs['unit'] = 'nm'
+    f['dom'].create_dataset('z', data=np.array([6, 7, 8]))
+`, h5]);
+  const all = JSON.parse(info(h5, '--json'));
+  assert.equal(all.format, 'hdf5');
+  assert.deepEqual(all.groups, [{ path: '/dom/320/0', frames: 4, atoms: 3 }, { path: '/dom/320/1', frames: 4, atoms: 3 }]);
+  assert.equal(all.frames, undefined);
+  const one = JSON.parse(info(`${h5}:/dom/320/1`, '--json'));
+  assert.equal(one.group, '/dom/320/1');
+  assert.equal(one.frames, 4);
+  assert.equal(one.atoms, 3);
+  assert.deepEqual(one.arrays.map((a: { name: string; unit: string }) => [a.name, a.unit]), [['/dom/320/1/coords', 'Angstrom'], ['/dom/320/1/forces', 'kcal/mol/Angstrom'], ['/dom/320/1/box', 'nm']]);
+  assert.equal(one.types, '/dom/z');
+  assert.deepEqual(one.box.lengths, [2, 3, 4]);
+  const text = info(`${h5}:/dom/320/1`, '--top', pdb);
+  assert.match(text, /^groups +\/dom\/320\/0 +4 frames × 3 atoms$/m);
+  assert.match(text, /^ +\/dom\/320\/1 +4 frames × 3 atoms +\(described\)$/m);
+  assert.match(text, /^arrays +\/dom\/320\/1\/coords +<f4 +\[4, 3, 3\] +Angstrom$/m);
+  assert.match(text, /^atoms +3 in 2 residues, \d+ bonds$/m);
+  const r = fails(`${h5}:/dom/999`);
+  assert.notEqual(r.status, 0);
+  assert.match(r.stderr, /md\.h5: no molecule group \/dom\/999; the file's molecule groups are \/dom\/320\/0 \(4 frames × 3 atoms\)/);
 });

@@ -296,7 +296,7 @@ test('readCoordinates dispatches on the extension', () => {
   const p = readCoordinates(pdbPath);
   assert.equal(p.nAtoms, 3);
   near(p.positions.subarray(0, 3), [0.1, 0.2, 0.3], 1e-6);
-  assert.throws(() => readCoordinates(file('x.gro')), /x\.gro: unknown coordinate file extension '\.gro': expected \.npz \(cglab data set\), \.pdb, \.xyz or \.dcd/);
+  assert.throws(() => readCoordinates(file('x.mol2')), /x\.mol2: unknown coordinate file extension '\.mol2': expected \.npz \(cglab data set\), \.pdb, \.xyz or \.dcd/);
   writeFileSync(file('noext'), '');
   assert.throws(() => readCoordinates(file('noext')), /unknown coordinate file extension ''/);
 });

@@ -1,9 +1,10 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readTrr, streamTrr, trrIndex, type TrrBlock } from 'cglab/io/trr';
+import { openTrrWriter, readTrr, streamTrr, trrIndex, writeTrr, type TrrBlock } from 'cglab/io/trr';
+import { makeTrajectory } from 'cglab/io/trajectory';
 import { readCoordinates } from 'cglab/io/dataset';
 import { fileInfo, formatInfo } from 'cglab/cli/info';
 
@@ -229,4 +230,104 @@ test('readCoordinates takes .trr; cglab info lists the arrays each frame holds, 
   assert.match(text, /forces +>f4 +\[2, 3, 3\]/);
   assert.match(text, /precision +single \(float32\)/);
   assert.match(text, /box +frame 0: 3\.1 × 3\.22\d+ × 3\.3\d+ nm, triclinic, varies between frames/);
+});
+
+// The writer: GROMACS's layout, so that the reader and the independent frame builder above agree.
+const sameBits = (actual: ArrayLike<number>, expected: ArrayLike<number>, what: string) => {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < expected.length; i++) if (!Object.is(actual[i], expected[i])) assert.fail(`${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
+};
+
+test('writeTrr: the bytes of the independent frame builder; a round trip bit for bit in single and double precision', () => {
+  for (const real of [4, 8] as const) {
+    const frames = [0, 1, 2].map((k) => full(k, real));
+    const source = readTrr(file(`ref${real}.trr`, Buffer.concat(frames.map(trrFrame))));
+    const out = join(dir, `written${real}.trr`);
+    writeTrr(out, source, { precision: real === 4 ? 'single' : 'double' });
+    const back = readTrr(out);
+    for (const name of ['positions', 'velocities', 'forces', 'box', 'time'] as const) sameBits(back[name]!, source[name]!, `${real}-byte ${name}`);
+    assert.deepEqual(Array.from(back.step), [0, 100, 200]);
+    if (real === 4) {
+      // Lambda aside (the builder writes 0.25, cglab 0), the files are the same bytes.
+      const ours = readFileSync(out);
+      const ref = Buffer.concat(frames.map((f) => trrFrame({ ...f, x: f32(f.x!), v: f32(f.v!), f: f32(f.f!), box: f32(f.box!), time: Math.fround(f.time) })));
+      for (let at = 0, k = 0; k < 3; k++, at += ref.length / 3) ref.writeFloatBE(0, at + 24 + 13 * 4 + 4);
+      assert.ok(ours.equals(ref), 'the bytes of the frame builder');
+    }
+    assert.equal(back.provenance!.precision, real === 4 ? 'single' : 'double');
+  }
+});
+
+test('writeTrr: positions only; time and step default to the frame index; bad input names the file and leaves nothing', () => {
+  const positions = Float32Array.from(values(3, 2 * 3 * N));
+  const out = join(dir, 'plain.trr');
+  writeTrr(out, makeTrajectory({ nFrames: 2, nAtoms: N, positions }, 'x'));
+  const t = readTrr(out);
+  sameBits(t.positions, positions, 'positions');
+  assert.equal(t.forces, undefined);
+  assert.equal(t.velocities, undefined);
+  assert.equal(t.box, undefined);
+  assert.deepEqual(Array.from(t.time), [0, 1]);
+  assert.deepEqual(Array.from(t.step), [0, 1]);
+  const bad = join(dir, 'bad.trr');
+  assert.throws(() => writeTrr(bad, { ...makeTrajectory({ nFrames: 1, nAtoms: N, positions: positions.slice(0, 9) }, 'x'), step: [2 ** 31] }), /bad\.trr: frame 0 has step 2147483648; the TRR header stores the step as a 32-bit integer/);
+  assert.throws(() => writeTrr(bad, { nFrames: 1, nAtoms: N, positions, units: t.units }), /bad\.trr: block positions has 18 values, expected \[1, 3, 3\] = 9/);
+  assert.throws(() => writeTrr(bad, makeTrajectory({ nFrames: 0, nAtoms: N, positions: new Float32Array(0) }, 'x')), /bad\.trr: no frame was written/);
+  assert.throws(() => writeTrr(bad, t, { precision: 'half' as never }), /precision is 'half', expected 'single' or 'double'/);
+  assert.equal(existsSync(bad), false);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary file is left');
+});
+
+test('openTrrWriter: blocks appended to a temporary file renamed at close; 100 000 frames with bounded memory; abort keeps the old file', async () => {
+  const out = join(dir, 'stream.trr');
+  const w = openTrrWriter(out);
+  const per = 3 * N;
+  const chunk = 5000;
+  const frames = 100_000;
+  const block = { nFrames: chunk, nAtoms: N, positions: new Float32Array(chunk * per), forces: new Float32Array(chunk * per), step: new Float64Array(chunk), time: new Float32Array(chunk) };
+  const fill = (b0: number) => {
+    for (let i = 0; i < chunk; i++) {
+      const k = b0 + i;
+      for (let j = 0; j < per; j++) {
+        block.positions[i * per + j] = Math.fround(k * 1e-4 + j);
+        block.forces[i * per + j] = Math.fround(-k - j / 7);
+      }
+      block.step[i] = 10 * k;
+      block.time[i] = Math.fround(0.02 * k);
+    }
+  };
+  const before = process.memoryUsage();
+  let peak = 0;
+  for (let b0 = 0; b0 < frames; b0 += chunk) {
+    fill(b0);
+    w.write(block);
+    const m = process.memoryUsage();
+    peak = Math.max(peak, m.rss - before.rss);
+    if (b0 === 0) assert.equal(existsSync(out), false, 'nothing at the path before close');
+  }
+  assert.equal(w.frames, frames);
+  w.close();
+  assert.throws(() => w.write(block), /stream\.trr: the TRR writer is closed/);
+  const bytesPerFrame = 4 * 3 + 12 + 13 * 4 + 2 * 4 + 2 * per * 4;
+  assert.equal(statSync(out).size, frames * bytesPerFrame);
+  assert.ok(peak < 64 * 2 ** 20, `memory grew by ${(peak / 2 ** 20).toFixed(1)} MiB writing a ${(statSync(out).size / 2 ** 20).toFixed(1)} MiB file`);
+  let k = 0;
+  for await (const b of streamTrr(out, { chunk: 30_000 })) {
+    for (let i = 0; i < b.nFrames; i++, k++) {
+      if (b.step[i] !== 10 * k || b.positions[i * per + 1] !== Math.fround(k * 1e-4 + 1) || b.forces![i * per + 2] !== Math.fround(-k - 2 / 7)) assert.fail(`frame ${k} differs`);
+    }
+  }
+  assert.equal(k, frames);
+  // An aborted rewrite leaves the finished file as it was.
+  const size = statSync(out).size;
+  const again = openTrrWriter(out);
+  fill(0);
+  again.write(block);
+  again.abort();
+  assert.equal(statSync(out).size, size);
+  assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+  const mixed = openTrrWriter(join(dir, 'mixed-atoms.trr'));
+  mixed.write({ nFrames: 1, nAtoms: N, positions: new Float32Array(per) });
+  assert.throws(() => mixed.write({ nFrames: 1, nAtoms: 2, positions: new Float32Array(6) }), /mixed-atoms\.trr: a block has 2 atoms but the file's first block has 3; a TRR file holds one system/);
+  assert.equal(existsSync(join(dir, 'mixed-atoms.trr')), false);
 });

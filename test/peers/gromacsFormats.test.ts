@@ -5,12 +5,12 @@
 // ranges and streamed blocks equal mdtraj's seek + read.
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readNpy } from 'cglab/io/npy';
-import { readTrr, streamTrr } from 'cglab/io/trr';
+import { openTrrWriter, readTrr, streamTrr, writeTrr } from 'cglab/io/trr';
 import { readXtc, streamXtc, xtcIndex, type XtcBlock } from 'cglab/io/xtc';
 
 const PYTHON = '/usr/bin/python3';
@@ -177,4 +177,75 @@ test('XTC frame ranges and streamed blocks equal mdtraj seek + read', async () =
   for await (const b of streamXtc(path, { start: 5, stop: 9, chunk: 3 })) blocks.push(b);
   assert.deepEqual(blocks.map((b) => [b.start, b.nFrames]), [[5, 3], [8, 1]]);
   sameBits(Float32Array.from([...blocks[0].positions, ...blocks[1].positions]), npy('xtc_seek'), 'streamed frames 5-8');
+});
+
+// cglab's TRR writer against its peers: mdtraj reads the file back bit for bit, `gmx check`
+// accepts it and counts its frames, and `gmx trjconv` copies it to a TRR of the same values.
+const GMX = '/usr/bin/gmx';
+const haveGmx = existsSync(GMX);
+if (!haveGmx) console.log(`# gmx arms skipped: ${GMX} is missing (apt-get install gromacs)`);
+/** Run gmx; its stdout and stderr together (gmx check prints its table on stderr). */
+const gmx = (args: string[], input = '') => {
+  const r = spawnSync(GMX, ['-quiet', ...args], { cwd: dir, input, encoding: 'utf8', env: { ...process.env, GMX_MAXBACKUP: '-1' } });
+  assert.equal(r.status, 0, `gmx ${args.join(' ')}:\n${r.stderr}`);
+  return r.stdout + r.stderr;
+};
+
+/** 40 atoms, 6 frames of x, v, f, a changing triclinic box, times and steps: mdtraj's TRR from above, as cglab read it. */
+const written = () => readTrr(join(dir, 'full.trr'));
+
+const READ_BACK = String.raw`
+import sys, numpy as np
+from mdtraj.formats import TRRTrajectoryFile
+out, name = sys.argv[1], sys.argv[2]
+with TRRTrajectoryFile(out + '/' + name + '.trr') as t:
+    x, time, step, box, lam, v, f = t._read(len(t), None, True, True)
+for key, a in [('x', x), ('v', v), ('f', f), ('box', box), ('time', time)]: np.save(out + '/' + name + '_' + key + '.npy', np.ascontiguousarray(a, dtype=np.float32))
+print('[' + ','.join(str(int(s)) for s in step) + ']')
+`;
+
+test('cglab writes TRR that mdtraj reads back bit for bit, in single and double precision', () => {
+  const t = written();
+  for (const precision of ['single', 'double'] as const) {
+    const name = `cglab_${precision}`;
+    writeTrr(join(dir, `${name}.trr`), t, { precision });
+    const steps = JSON.parse(execFileSync(PYTHON, ['-c', READ_BACK, dir, name], { encoding: 'utf8' }));
+    assert.deepEqual(steps, ref.trr_step);
+    sameBits(npy(`${name}_x`), t.positions, `${precision} positions`);
+    sameBits(npy(`${name}_v`), t.velocities!, `${precision} velocities`);
+    sameBits(npy(`${name}_f`), t.forces!, `${precision} forces`);
+    sameBits(npy(`${name}_box`), t.box!, `${precision} box`);
+    sameBits(npy(`${name}_time`), t.time, `${precision} time`);
+  }
+});
+
+test('gmx check accepts cglab TRR files (whole and streamed) and counts their frames', { skip: !haveGmx && `${GMX} is missing` }, () => {
+  const count = (file: string) => {
+    const out = gmx(['check', '-f', file]);
+    const coords = /^Coords\s+(\d+)/m.exec(out);
+    const forces = /^Forces\s+(\d+)/m.exec(out);
+    assert.ok(coords && forces, `gmx check's table of ${file}:\n${out}`);
+    return [Number(coords[1]), Number(forces[1])];
+  };
+  writeTrr(join(dir, 'cglab_single.trr'), written());
+  assert.deepEqual(count('cglab_single.trr'), [6, 6]);
+  // 2000 frames in blocks of 300, forces in every frame.
+  const w = openTrrWriter(join(dir, 'cglab_stream.trr'));
+  const n = 40;
+  for (let b0 = 0; b0 < 2000; b0 += 300) {
+    const m = Math.min(300, 2000 - b0);
+    const positions = Float32Array.from({ length: m * n * 3 }, (_, i) => (i % 97) / 31);
+    w.write({ nFrames: m, nAtoms: n, positions, forces: positions.map((v) => -10 * v), step: Float64Array.from({ length: m }, (_, i) => 10 * (b0 + i)), time: Float32Array.from({ length: m }, (_, i) => 0.02 * (b0 + i)) });
+  }
+  w.close();
+  assert.deepEqual(count('cglab_stream.trr'), [2000, 2000]);
+});
+
+test('gmx trjconv copies a cglab TRR to a TRR with the same values', { skip: !haveGmx && `${GMX} is missing` }, () => {
+  const t = written();
+  writeTrr(join(dir, 'cglab_single.trr'), t);
+  gmx(['trjconv', '-f', 'cglab_single.trr', '-o', 'trjconv.trr', '-vel', '-force'], '0\n');
+  const back = readTrr(join(dir, 'trjconv.trr'));
+  for (const name of ['positions', 'velocities', 'forces', 'box', 'time'] as const) sameBits(back[name]!, t[name]!, `trjconv ${name}`);
+  assert.deepEqual(Array.from(back.step), ref.trr_step);
 });

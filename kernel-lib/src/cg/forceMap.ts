@@ -121,6 +121,63 @@ export interface OptimalForceMapOptions extends ForceMapOptions {
 }
 
 /**
+ * The force covariance A = Pᵀ C P that {@link optimalForceMap} solves with (C_ij = ⟨f_i·f_j⟩
+ * over frames and x, y, z; P sums the atoms of each constraint group), accumulated block by block
+ * in float64, so that a map can be fitted to more frames than memory holds.
+ */
+export class ForceCovariance {
+  /** Atoms that share a weight (constraint groups), singletons for the rest. */
+  readonly groups: number[][];
+  /** Frames added so far. */
+  frames = 0;
+  private readonly sum: Float64Array;
+  private readonly fg: Float64Array;
+
+  /** @param constraints the pairs whose atoms share a weight (as {@link ForceMapOptions}). */
+  constructor(readonly nAtoms: number, constraints?: ForceMapOptions['constraints']) {
+    this.groups = constrainedGroups(nAtoms, constraints);
+    this.sum = new Float64Array(this.groups.length ** 2);
+    this.fg = new Float64Array(this.groups.length);
+  }
+
+  /**
+   * Add frames of forces [frames, atoms, 3] (kJ/mol/nm).
+   * @throws Error when the length is not a whole number of frames of this many atoms.
+   */
+  add(forces: Coordinates): this {
+    const per = this.nAtoms * 3;
+    if (forces.length === 0 || forces.length % per !== 0) {
+      throw new Error(`optimalForceMap: forces have ${forces.length} values, expected [frames, ${this.nAtoms}, 3] for this map's ${this.nAtoms} atoms`);
+    }
+    const { groups, fg, sum } = this;
+    const n = groups.length;
+    const frames = forces.length / per;
+    for (let t = 0; t < frames; t++) {
+      for (let d = 0; d < 3; d++) {
+        groups.forEach((g, k) => {
+          let s = 0;
+          for (const i of g) s += forces[t * per + 3 * i + d];
+          fg[k] = s;
+        });
+        for (let k = 0; k < n; k++) for (let l = 0; l <= k; l++) sum[k * n + l] += fg[k] * fg[l];
+      }
+    }
+    this.frames += frames;
+    return this;
+  }
+
+  /** A, [groups × groups] (kJ/mol/nm)², a new array. */
+  matrix(): Float64Array {
+    const n = this.groups.length;
+    const a = new Float64Array(n * n);
+    for (let k = 0; k < n; k++) {
+      for (let l = 0; l <= k; l++) a[l * n + k] = a[k * n + l] = this.sum[k * n + l] / (3 * this.frames);
+    }
+    return a;
+  }
+}
+
+/**
  * The consistent force map with the least mapped-force noise on `forces` (after aggforce's
  * optimised maps, derived here as a constrained least-squares problem).
  *
@@ -136,20 +193,18 @@ export interface OptimalForceMapOptions extends ForceMapOptions {
  * bead the map cannot see) holds for any h.
  * @param map configurational map M (rows sum to 1).
  * @param forces [frames, atoms, 3] atomistic forces −∂U/∂x (kJ/mol/nm), without constraint
- *   forces; at least enough frames that 3·frames ≥ the number of weights per bead.
+ *   forces; at least enough frames that 3·frames ≥ the number of weights per bead; or their
+ *   {@link ForceCovariance} (whose constraint groups then apply, not `opts.constraints`).
  * @returns G [beads × atoms] with G Mᵀ = I and equal weights within constraint groups.
  * @throws Error for too few frames, a bead none of whose atoms is allowed, or beads that the
  *   allowed atoms cannot tell apart (linearly dependent rows of M there).
  */
-export function optimalForceMap(map: LinearMap, forces: Coordinates, opts: OptimalForceMapOptions = {}): LinearMap {
+export function optimalForceMap(map: LinearMap, forces: Coordinates | ForceCovariance, opts: OptimalForceMapOptions = {}): LinearMap {
   assertPositionMap(map, 'optimalForceMap');
   const { nBeads, nAtoms } = map;
-  const per = nAtoms * 3;
-  if (forces.length === 0 || forces.length % per !== 0) {
-    throw new Error(`optimalForceMap: forces have ${forces.length} values, expected [frames, ${nAtoms}, 3] for this map's ${nAtoms} atoms`);
-  }
-  const frames = forces.length / per;
-  const groups = constrainedGroups(nAtoms, opts.constraints);
+  const cov = forces instanceof ForceCovariance ? forces : new ForceCovariance(nAtoms, opts.constraints).add(forces);
+  if (cov.nAtoms !== nAtoms) throw new Error(`optimalForceMap: the force covariance is of ${cov.nAtoms} atoms, but the map has ${nAtoms}`);
+  const { groups, frames } = cov;
   const nGroups = groups.length;
   if (3 * frames < nGroups) {
     throw new Error(`optimalForceMap: ${frames} frames give ${3 * frames} force samples per atom, fewer than the ${nGroups} weights of a bead: give at least ${Math.ceil(nGroups / 3)} frames (many more for a map that generalises)`);
@@ -157,25 +212,9 @@ export function optimalForceMap(map: LinearMap, forces: Coordinates, opts: Optim
   if (opts.allowed && opts.allowed.length !== nBeads) {
     throw new Error(`optimalForceMap: allowed lists atoms for ${opts.allowed.length} beads, but the map has ${nBeads}`);
   }
-
-  // A = Pᵀ C P from the group-summed forces, accumulated in float64.
-  const a = new Float64Array(nGroups * nGroups);
-  const fg = new Float64Array(nGroups);
-  for (let t = 0; t < frames; t++) {
-    for (let d = 0; d < 3; d++) {
-      groups.forEach((g, k) => {
-        let s = 0;
-        for (const i of g) s += forces[t * per + 3 * i + d];
-        fg[k] = s;
-      });
-      for (let k = 0; k < nGroups; k++) for (let l = 0; l <= k; l++) a[k * nGroups + l] += fg[k] * fg[l];
-    }
-  }
+  const a = cov.matrix();
   let meanDiag = 0;
-  for (let k = 0; k < nGroups; k++) {
-    for (let l = 0; l <= k; l++) a[l * nGroups + k] = a[k * nGroups + l] /= 3 * frames;
-    meanDiag += a[k * nGroups + k] / nGroups;
-  }
+  for (let k = 0; k < nGroups; k++) meanDiag += a[k * nGroups + k] / nGroups;
   const ridge = (opts.regularization ?? 1e-6) * meanDiag;
   for (let k = 0; k < nGroups; k++) a[k * nGroups + k] += ridge;
   // B = M P.

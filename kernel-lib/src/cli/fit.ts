@@ -20,7 +20,7 @@ import type { PairTable } from '../cg/pairTable.js';
 import { readJsonFile } from '../io/jsonFile.js';
 import { readRdfCsv, writeRdfCsv } from '../io/rdfCsv.js';
 import { fitAngles, fitBonds } from '../methods/pairs/bonds.js';
-import { checkCutoff, readLiquid, type BeadSpec } from '../methods/pairs/data.js';
+import { checkCutoff, liquidFromTrajectory, type BeadSpec } from '../methods/pairs/data.js';
 import { forceMatchPairs } from '../methods/pairs/fm.js';
 import { ibiPairs } from '../methods/pairs/ibi.js';
 import { liquidRdf, type IterationRecord, type IterativeOptions } from '../methods/pairs/iterate.js';
@@ -33,6 +33,7 @@ import type { ArcgState } from '../methods/arcg/arcg.js';
 import { initBackend } from '../backend/select.js';
 import { progressBar } from '../util/progress.js';
 import { optString, parseArgs, type ParsedArgs } from './args.js';
+import { dataSet } from './dataArgs.js';
 import { abortOnSigint, numberOption, requiredOption } from './train.js';
 
 const METHODS = ['fm', 'ibi', 'rem', 'arcg'];
@@ -47,11 +48,11 @@ export async function fitCommand(argv: string[]): Promise<number> {
   if (what !== 'pairs') throw new Error(`cglab fit: expected 'pairs' (cglab fit pairs --data … --method fm|ibi|rem|arcg --out <dir>), got '${what ?? ''}'`);
   const cmd = 'fit pairs';
   const args = parseArgs(rest, {
-    valued: ['data', 'top', 'beads', 'method', 'cutoff', 'bin', 'temperature', 'iterations', 'seed', 'out', 'frames', 'replicas', 'ps', 'skip-ps', 'save-every-ps', 'dt', 'tolerance', 'pressure', 'target', 'regularisation', 'critic', 'critic-on', 'divergence', 'critic-steps', 'learning-rate', 'min-ess', 'ridge'],
+    multi: ['data'],
+    valued: ['top', 'beads', 'method', 'cutoff', 'bin', 'temperature', 'iterations', 'seed', 'out', 'frames', 'replicas', 'ps', 'skip-ps', 'save-every-ps', 'dt', 'tolerance', 'pressure', 'target', 'regularisation', 'critic', 'critic-on', 'divergence', 'critic-steps', 'learning-rate', 'min-ess', 'ridge'],
     flags: ['resume'],
   }, cmd);
   if (args.positional.length) throw new Error(`cglab ${cmd}: unexpected argument '${args.positional[0]}'`);
-  const path = requiredOption(args, 'data', cmd, '<data set | NPZ with positions, forces and box>');
   const method = requiredOption(args, 'method', cmd, 'fm|ibi|rem|arcg');
   if (!METHODS.includes(method)) throw new Error(`cglab ${cmd}: --method must be one of ${METHODS.join(', ')}, got '${method}'`);
   for (const [m, names] of Object.entries(ONLY)) {
@@ -65,7 +66,8 @@ export async function fitCommand(argv: string[]): Promise<number> {
   const frames = numberOption(args, 'frames', cmd);
   const beadsFile = optString(args, 'beads');
   const beads = beadsFile ? readBeadSpec(beadsFile) : undefined;
-  const data = readLiquid(path, { top: optString(args, 'top'), requireForces: method === 'fm', maxFrames: frames, ...(beads ? { beads, beadsSource: beadsFile } : {}) });
+  const { set, label: path } = dataSet(args, cmd, '<data set | NPZ with positions, forces and box | trajectories | glob>', { requireForces: method === 'fm' && "force matching fits the pair forces to the mapped forces: give data with 'forces' [frames, atoms, 3] (kJ/mol/nm)", requireTopology: false });
+  const data = liquidFromTrajectory(set.read(), path, { requireForces: method === 'fm', maxFrames: frames, ...(beads ? { beads, beadsSource: beadsFile } : {}) });
   checkCutoff(data, cutoff, `cglab ${cmd}: --cutoff ${cutoff} nm`);
   const temperature = numberOption(args, 'temperature', cmd, data.temperature ?? 300) as number;
   if (!(temperature > 0)) throw new Error(`cglab ${cmd}: --temperature must be positive (K), got ${temperature}`);

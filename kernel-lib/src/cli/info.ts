@@ -7,6 +7,7 @@
 import { basename, extname } from 'node:path';
 import { datasetMeta, decodeDataset, readCoordinates, topologyFromPdb } from '../io/dataset.js';
 import type { TrajectorySummary } from '../io/frameBlocks.js';
+import { hdf5Summary, isHdf5Path, typesText } from '../io/hdf5.js';
 import { dumpSummary } from '../io/lammpsDump.js';
 import { readNpy } from '../io/npy.js';
 import { readNpz } from '../io/npz.js';
@@ -22,12 +23,14 @@ export interface ArrayInfo {
   name: string;
   dtype: string;
   shape: number[];
+  /** HDF5: the unit the file declares for the dataset, null when it declares none. */
+  unit?: string | null;
 }
 
 /** What {@link fileInfo} finds; absent fields do not apply to the file. */
 export interface FileInfo {
   file: string;
-  /** File type, from the extension: npz, npy, pdb, xyz, dcd, trr, xtc, lammpstrj or dump. */
+  /** File type, from the extension: npz, npy, pdb, xyz, gro, dcd, trr, xtc, lammpstrj or dump. */
   format: string;
   /**
    * Every array of an NPZ/NPY file, in file order; for TRR, XTC and LAMMPS dumps the arrays the
@@ -58,6 +61,12 @@ export interface FileInfo {
   /** First and last time, and the first step, ps; null when the file has no times. */
   time?: { start: number; end: number; step: number | null } | null;
   provenance?: Record<string, unknown> | null;
+  /** HDF5: every molecule group (path, frames, atoms); the one described is `group`. */
+  groups?: { path: string; frames: number; atoms: number }[];
+  /** HDF5: the molecule group described (asked for as file.h5:/group, or the file's only one). */
+  group?: string;
+  /** HDF5: where the group's per-atom types are, null without. */
+  types?: string | null;
 }
 
 /** float32 values printed as the 7 digits they hold, not their float64 expansion. */
@@ -149,6 +158,7 @@ function summaryInfo(s: TrajectorySummary, path: string, top: string | undefined
  * @throws Error naming the file for anything its reader rejects.
  */
 export function fileInfo(path: string, opts: { top?: string } = {}): FileInfo {
+  if (isHdf5Path(path)) return hdf5Info(path, opts.top);
   const format = extname(path).slice(1).toLowerCase();
   if (format === 'npy') {
     const a = readNpy(path);
@@ -164,6 +174,34 @@ export function fileInfo(path: string, opts: { top?: string } = {}): FileInfo {
   if (!npz.has('positions')) return { file: path, format, arrays };
   const traj = decodeDataset(npz, { top: opts.top, requireTopology: false });
   return { file: path, format, arrays, units: datasetMeta(npz)?.units ?? null, ...trajectoryInfo(traj) };
+}
+
+/**
+ * An HDF5 file (`file.h5` or `file.h5:/group`): its molecule groups and, for the one described,
+ * the datasets with their declared units, box and time, without reading positions or forces.
+ */
+function hdf5Info(spec: string, top: string | undefined): FileInfo {
+  const s = hdf5Summary(spec);
+  const groups = s.groups.map((g) => ({ path: g.path, frames: g.frames, atoms: g.atoms }));
+  const g = s.group;
+  if (!g) return { file: spec, format: 'hdf5', groups };
+  const topology = top === undefined ? undefined : topologyFromPdb(top, g.atoms, spec);
+  const arrays = [g.positions, ...g.forceDatasets, g.box, g.time].flatMap((a) => (a ? [{ name: a.path, dtype: a.dtype, shape: a.shape, unit: a.unit }] : []));
+  const t = s.time;
+  return {
+    file: spec,
+    format: 'hdf5',
+    groups,
+    group: g.path,
+    arrays,
+    frames: g.frames,
+    atoms: g.atoms,
+    residues: residueCount(topology),
+    bonds: topology ? topology.bonds.length : null,
+    types: g.types ? typesText(g.types) : null,
+    box: s.box ? boxInfo(s.box.first, s.box.varies) : null,
+    time: t ? { start: f32(t.first), end: f32(t.last), step: t.second === null ? null : timeStep(t.first, t.second) } : null,
+  };
 }
 
 /** One line per top-level provenance entry, long values cut short. */
@@ -184,17 +222,23 @@ function precisionText(p: NonNullable<FileInfo['precision']> | null): string {
 export function formatInfo(info: FileInfo): string {
   const rows: [string, string][] = [['file', `${info.file} (${info.format})`]];
   const add = (k: string, lines: string[]) => lines.forEach((l, i) => rows.push([i === 0 ? k : '', l]));
+  if (info.groups) {
+    const lines = info.groups.map((g) => `${g.path}  ${g.frames} frames × ${g.atoms} atoms${g.path === info.group ? '  (described)' : ''}`);
+    add('groups', info.group === undefined && lines.length ? [...lines, 'several molecule groups: describe one as file.h5:/group/path'] : lines.length ? lines : ['none: no group holds coords, cg_coords or positions [frames, atoms, 3]']);
+  }
   if (info.frames !== undefined) rows.push(['frames', String(info.frames)]);
   if (info.atoms !== undefined) {
     rows.push(['atoms', info.residues === null ? `${info.atoms} (no topology: give --top file.pdb)` : `${info.atoms} in ${info.residues} residues, ${info.bonds} bonds`]);
   }
   if (info.arrays) {
     const w = Math.max(...info.arrays.map((a) => a.name.length));
-    add('arrays', info.arrays.length ? info.arrays.map((a) => `${a.name.padEnd(w)}  ${a.dtype}  [${a.shape.join(', ')}]`) : ['none']);
+    const unit = (a: ArrayInfo) => (a.unit === undefined ? '' : `  ${a.unit ?? 'no unit declared'}`);
+    add('arrays', info.arrays.length ? info.arrays.map((a) => `${a.name.padEnd(w)}  ${a.dtype}  [${a.shape.join(', ')}]${unit(a)}`) : ['none']);
   }
   if (info.units !== undefined) {
     rows.push(['units', info.units ? Object.entries(info.units).map(([q, u]) => `${q} ${u}`).join(', ') + ' (as stored)' : 'none declared: read as nm, ps, kJ/mol/nm']);
   }
+  if (info.types !== undefined) rows.push(['types', info.types ?? 'none']);
   if (info.precision !== undefined) rows.push(['precision', precisionText(info.precision)]);
   if (info.steps) rows.push(['steps', `${info.steps.first} to ${info.steps.last}`]);
   if (info.box !== undefined) {

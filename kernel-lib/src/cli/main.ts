@@ -1,6 +1,7 @@
 /** The `cglab` command line: one subcommand per job, each in its own module. */
 import { demoCommand } from './demo.js';
 import { HelpRequest } from './args.js';
+import { loadHdf5 } from '../io/hdf5.js';
 import { doctorCommand } from './doctor.js';
 import { evaluateCommand } from './evaluate.js';
 import { fitCommand } from './fit.js';
@@ -43,7 +44,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   },
   train: {
     run: trainCommand,
-    summary: 'train a CG model: forcematching --data <data.npz> [--top file.pdb] --map backbone5|backbone6|<map.json> --model cgnet|cgschnet [--epochs N] [--seed S] --out <dir>; autograin --data <data.npz> [--top file.pdb] --beads N [--epochs E] [--rho R] [--seed S] [--per-molecule] --out <dir>; arcg --data <data.npz> [--top file.pdb] [--map backbone5] --model <spec.json> [--seed S] [--resume] --out <dir>; embedded --system <name> [--temperature K] [--latent D] [--seed S] --out <dir> (no data)',
+    summary: 'train a CG model: forcematching --data <files | glob> [--top file.pdb] --map backbone5|backbone6|<map.json> --model cgnet|cgschnet [--epochs N] [--seed S] --out <dir>; autograin --data <data.npz> [--top file.pdb] --beads N [--epochs E] [--rho R] [--seed S] [--per-molecule] --out <dir>; arcg --data <data.npz> [--top file.pdb] [--map backbone5] --model <spec.json> [--seed S] [--resume] --out <dir>; embedded --system <name> [--temperature K] [--latent D] [--seed S] --out <dir> (no data)',
   },
 };
 
@@ -68,6 +69,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`cglab: unknown command '${name}'\n\n${usage()}\n`);
     return 2;
   }
+  // An HDF5 file (or a glob of them) anywhere in the arguments: load its library first, as the readers are synchronous.
+  if (rest.some((a) => /\.(h5|hdf5)(:|$)/i.test(a))) await loadHdf5();
   try {
     return await cmd.run(rest);
   } catch (e) {

@@ -1,9 +1,11 @@
 /**
- * `cglab train forcematching --data <data set | numpy NPZ> [--top file.pdb] --map
+ * `cglab train forcematching --data <files | glob> [--top file.pdb] --map
  * backbone5|backbone6|<map.json> --model cgnet|cgschnet [--epochs N] [--seed S] --out <dir>`
  * with optional `--temperature K`, `--force-map auto|optimal|basic`, `--frames N`,
- * `--batch-size B`, `--lr R`, `--target delta|full`, `--resume`: map the data, fit priors,
- * train with a progress bar, and write the model folder (methods/forcematching/modelDir.ts).
+ * `--batch-size B`, `--lr R`, `--target delta|full`, `--resume`, `--stream`, `--memory-gb G`:
+ * map the data, fit priors, train with a progress bar, and write the model folder
+ * (methods/forcematching/modelDir.ts). A set whose positions and forces exceed `--memory-gb`
+ * (default 2) is streamed (methods/forcematching/stream.ts) instead of read whole.
  * Ctrl-C stops after the current step and keeps the best model so far; `--resume` continues
  * from the last complete epoch.
  */
@@ -11,14 +13,15 @@ import { initBackend } from '../backend/select.js';
 import { trainArcgCommand } from './trainArcg.js';
 import { TRAIN_AUTOGRAIN_OPTIONS, trainAutograinCommand } from './trainAutograin.js';
 import { TRAIN_EMBEDDED_OPTIONS, trainEmbeddedCommand } from './trainEmbedded.js';
-import { readDataset } from '../io/dataset.js';
-import { mapDataset, type ForceMapChoice } from '../methods/forcematching/data.js';
+import { mapDataset, type CGData, type ForceMapChoice } from '../methods/forcematching/data.js';
+import { streamForceData } from '../methods/forcematching/stream.js';
 import { mapSpecByName } from '../methods/forcematching/mapping.js';
 import { buildModel, fitPriors, type ArchitectureOptions, type ModelKind } from '../methods/forcematching/model.js';
 import { modelFiles, modelInfo, writeModelInfo, writeStartFrames } from '../methods/forcematching/modelDir.js';
-import { trainForceMatching } from '../methods/forcematching/train.js';
+import { trainForceMatching, type ForceData, type StreamedForceData } from '../methods/forcematching/train.js';
 import { progressBar } from '../util/progress.js';
 import { optString, parseArgs, type ParsedArgs } from './args.js';
+import { dataSet } from './dataArgs.js';
 
 const METHODS = ['forcematching', 'autograin', 'arcg', 'embedded'];
 
@@ -51,7 +54,7 @@ export function abortOnSigint(ac: AbortController, message: string): () => void 
 
 export async function trainCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'arcg') {
-    return trainArcgCommand(parseArgs(argv.slice(1), { valued: ['data', 'top', 'map', 'model', 'seed', 'out', 'temperature', 'frames'], flags: ['resume'] }, 'train arcg'));
+    return trainArcgCommand(parseArgs(argv.slice(1), { valued: ['top', 'map', 'model', 'seed', 'out', 'temperature', 'frames'], multi: ['data'], flags: ['resume'] }, 'train arcg'));
   }
   if (argv[0] === 'autograin') return trainAutograinCommand(parseArgs(argv.slice(1), TRAIN_AUTOGRAIN_OPTIONS, 'train autograin'));
   if (argv[0] === 'embedded') {
@@ -60,14 +63,17 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   const cmd = 'train forcematching';
   const args = parseArgs(argv, {
-    valued: ['data', 'top', 'map', 'model', 'epochs', 'seed', 'out', 'temperature', 'force-map', 'frames', 'batch-size', 'lr', 'target'],
-    flags: ['resume'],
+    valued: ['top', 'map', 'model', 'epochs', 'seed', 'out', 'temperature', 'force-map', 'frames', 'batch-size', 'lr', 'target', 'memory-gb'],
+    multi: ['data'],
+    flags: ['resume', 'stream'],
   }, 'train');
   const [method, ...extra] = args.positional;
   if (!method || extra.length || !METHODS.includes(method)) {
     throw new Error(`cglab train: expected the method (${METHODS.join(', ')}) as the one positional argument, got ${args.positional.length ? args.positional.join(' ') : 'none'}`);
   }
-  const data = requiredOption(args, 'data', cmd, '<data set .npz>');
+  const { set, label: data } = dataSet(args, cmd, '<data set .npz | trajectories with forces (.trr, .lammpstrj, …) | glob>', {
+    requireForces: 'force matching fits the CG forces to mapped atomistic forces: use data saved with forces (cglab generate writes them; a numpy NPZ needs a \'forces\' array [frames, atoms, 3]; TRR frames need forces, nstfout = nstxout)',
+  });
   const mapName = requiredOption(args, 'map', cmd, 'backbone5|backbone6|<map.json>');
   const kind = requiredOption(args, 'model', cmd, 'cgnet|cgschnet') as ModelKind;
   if (kind !== 'cgnet' && kind !== 'cgschnet') throw new Error(`cglab ${cmd}: --model is '${kind as string}', expected cgnet or cgschnet`);
@@ -77,21 +83,41 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const target = optString(args, 'target') ?? 'delta';
   if (target !== 'delta' && target !== 'full') throw new Error(`cglab ${cmd}: --target is '${target}', expected delta or full`);
 
-  await initBackend();
-  const traj = readDataset(data, { top: optString(args, 'top') });
-  const cg = mapDataset(traj, spec, {
+  const memoryGb = numberOption(args, 'memory-gb', cmd, 2) as number;
+  if (!(memoryGb > 0)) throw new Error(`cglab ${cmd}: --memory-gb must be a positive size in GB, got ${memoryGb}`);
+  // The positions and forces of every frame as float32: what the in-memory path holds at least.
+  const setGb = (set.nFrames * set.nAtoms * 3 * 4 * 2) / 1e9;
+  const stream = args.options.has('stream') || setGb > memoryGb;
+  const maxFrames = numberOption(args, 'frames', cmd);
+  if (stream && maxFrames !== undefined) throw new Error(`cglab ${cmd}: --frames strides over frames held in memory; a streamed set (--stream, or more than --memory-gb ${memoryGb}) trains on every frame`);
+  const mapOptions = {
     forceMap: (optString(args, 'force-map') ?? 'auto') as ForceMapChoice,
     temperature: numberOption(args, 'temperature', cmd),
-    maxFrames: numberOption(args, 'frames', cmd),
     source: data,
     mapName,
-  });
+  };
+
+  await initBackend();
+  let cg: CGData;
+  let trainingData: ForceData | StreamedForceData;
+  if (stream) {
+    process.stderr.write(`cglab ${cmd}: streaming ${set.nFrames} frames of ${data} (${setGb.toFixed(2)} GB of positions and forces${args.options.has('stream') ? '' : `, more than --memory-gb ${memoryGb}`})\n`);
+    const bar = progressBar('statistics pass');
+    const streamed = await streamForceData(set, spec, { ...mapOptions, seed, onRead: (done, total) => bar.update(done, total) });
+    bar.done(`force map, ${streamed.cg.trajectory.nFrames} prior frames, ${streamed.data.validation.positions.length / (3 * streamed.cg.trajectory.nAtoms)} validation frames`);
+    cg = streamed.cg;
+    trainingData = streamed.data;
+  } else {
+    cg = mapDataset(set.read(), spec, { ...mapOptions, maxFrames });
+    trainingData = { positions: cg.trajectory.positions, forces: cg.trajectory.forces };
+  }
   const beads = cg.trajectory.nAtoms;
-  process.stderr.write(`cglab ${cmd}: ${cg.trajectory.nFrames} frames of ${data} → ${beads} beads (${cg.trajectory.topology.atoms.map((a) => a.name).join(' ')}), ${cg.forceMapKind} force map${cg.constrainedPairs ? ` blind to ${cg.constrainedPairs} H-bond constraints` : ''}, ${cg.temperature} K\n`);
+  process.stderr.write(`cglab ${cmd}: ${stream ? set.nFrames : cg.trajectory.nFrames} frames of ${data} → ${beads} beads (${cg.trajectory.topology.atoms.map((a) => a.name).join(' ')}), ${cg.forceMapKind} force map${cg.constrainedPairs ? ` blind to ${cg.constrainedPairs} H-bond constraints` : ''}, ${cg.temperature} K\n`);
   const priors = fitPriors(cg.trajectory.positions, cg.trajectory.topology, { temperature: cg.temperature });
   const architecture: ArchitectureOptions = { seed };
   const model = buildModel(kind, cg.trajectory.topology, cg.trajectory.positions, priors, architecture);
   const info = modelInfo(cg, { model: kind, mapName, architecture, source: data });
+  if (stream) info.data.frames = set.nFrames;
   writeModelInfo(out, info);
   writeStartFrames(out, cg.trajectory);
 
@@ -100,7 +126,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const bar = progressBar(`${kind} ${mapName}`);
   let lastEpoch = '';
   try {
-    const record = await trainForceMatching(model, { positions: cg.trajectory.positions, forces: cg.trajectory.forces }, {
+    const record = await trainForceMatching(model, trainingData, {
       epochs: numberOption(args, 'epochs', cmd),
       seed,
       batchSize: numberOption(args, 'batch-size', cmd),

@@ -11,7 +11,6 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend } from '../backend/select.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { readDataset } from '../io/dataset.js';
 import { readJsonFile } from '../io/jsonFile.js';
 import type { ArcgRecord } from '../methods/arcg/arcg.js';
 import { moleculeFit, type MoleculeSpec } from '../methods/arcg/molecule.js';
@@ -20,6 +19,7 @@ import { mapDataset } from '../methods/forcematching/data.js';
 import { mapSpecByName } from '../methods/forcematching/mapping.js';
 import { progressBar } from '../util/progress.js';
 import { optString, type ParsedArgs } from './args.js';
+import { dataSet } from './dataArgs.js';
 import { abortOnSigint, numberOption, requiredOption } from './train.js';
 
 /** The format tag of `arcg.json`. */
@@ -38,7 +38,7 @@ function readSpec(file: string): MoleculeSpec {
 
 export async function trainArcgCommand(args: ParsedArgs): Promise<number> {
   const cmd = 'train arcg';
-  const data = requiredOption(args, 'data', cmd, '<data set .npz>');
+  const { set, label: data } = dataSet(args, cmd, '<data set .npz | trajectories | glob>');
   const specFile = requiredOption(args, 'model', cmd, '<spec.json>');
   const out = requiredOption(args, 'out', cmd, '<dir>');
   const seed = numberOption(args, 'seed', cmd, 1) as number;
@@ -46,8 +46,7 @@ export async function trainArcgCommand(args: ParsedArgs): Promise<number> {
   const resume = args.options.has('resume') ? readArcgState(out) : undefined;
   if (spec.critic?.kind === 'mlp') await initBackend();
   const mapName = optString(args, 'map') ?? 'backbone5';
-  const traj = readDataset(data, { top: optString(args, 'top') });
-  const cg = mapDataset(traj, mapSpecByName(mapName), { temperature: numberOption(args, 'temperature', cmd), maxFrames: numberOption(args, 'frames', cmd), source: data, mapName });
+  const cg = mapDataset(set.read(), mapSpecByName(mapName), { temperature: numberOption(args, 'temperature', cmd), maxFrames: numberOption(args, 'frames', cmd), source: data, mapName });
   const top = cg.trajectory.topology;
   const mapped = { positions: cg.trajectory.positions, frames: cg.trajectory.nFrames, nBeads: top.atoms.length, masses: Float64Array.from(top.atoms, (a) => a.mass), temperature: cg.temperature, source: data };
   process.stderr.write(`cglab ${cmd}: ${mapped.frames} frames of ${data} → ${mapped.nBeads} beads (${top.atoms.map((a) => a.name).join(' ')})${spec.virtualSites?.length ? ` + ${spec.virtualSites.length} virtual site(s) (${spec.virtualSites.map((v) => v.name).join(' ')})` : ''}, ${cg.temperature} K\n`);

@@ -14,21 +14,21 @@
 import { initBackend } from '../backend/select.js';
 import { basicForceMap, mappedForceVariance } from '../cg/forceMap.js';
 import { groupMap } from '../cg/linearMap.js';
-import { readDataset } from '../io/dataset.js';
 import { autograinSamples } from '../methods/autograin/data.js';
 import { saveAutograin } from '../methods/autograin/modelDir.js';
 import { fitAutograin } from '../methods/autograin/train.js';
 import type { BeadWeighting, DecoderKind } from '../methods/autograin/autoencoder.js';
 import { progressBar } from '../util/progress.js';
 import { optString, type ParsedArgs } from './args.js';
+import { dataSet } from './dataArgs.js';
 import { abortOnSigint, numberOption, requiredOption } from './train.js';
 
 /** Options `cglab train autograin` takes. */
-export const TRAIN_AUTOGRAIN_OPTIONS = { valued: ['data', 'top', 'beads', 'epochs', 'rho', 'seed', 'out', 'warmup', 'frames', 'batch-size', 'lr', 'weighting', 'decoder', 'units'], flags: ['per-molecule', 'soft', 'resume'] };
+export const TRAIN_AUTOGRAIN_OPTIONS = { multi: ['data'], valued: ['top', 'beads', 'epochs', 'rho', 'seed', 'out', 'warmup', 'frames', 'batch-size', 'lr', 'weighting', 'decoder', 'units'], flags: ['per-molecule', 'soft', 'resume'] };
 
 export async function trainAutograinCommand(args: ParsedArgs): Promise<number> {
   const cmd = 'train autograin';
-  const data = requiredOption(args, 'data', cmd, '<data set .npz>');
+  const { set, label: data } = dataSet(args, cmd, '<data set .npz | trajectories | glob>');
   const out = requiredOption(args, 'out', cmd, '<dir>');
   const beads = numberOption(args, 'beads', cmd);
   if (beads === undefined || !Number.isInteger(beads) || beads < 1) throw new Error(`cglab ${cmd}: --beads N (a positive integer, the number of CG beads) is required${beads === undefined ? '' : `, got ${beads}`}`);
@@ -37,7 +37,7 @@ export async function trainAutograinCommand(args: ParsedArgs): Promise<number> {
   const decoder = (optString(args, 'decoder') ?? 'linear') as DecoderKind;
   if (decoder !== 'linear' && decoder !== 'variational') throw new Error(`cglab ${cmd}: --decoder is '${decoder as string}', expected linear or variational`);
   const rho = numberOption(args, 'rho', cmd, 0) as number;
-  const traj = readDataset(data, { top: optString(args, 'top') });
+  const traj = set.read();
   const samples = autograinSamples(traj, {
     perMolecule: args.options.has('per-molecule') ? true : undefined,
     weighting,

@@ -23,6 +23,8 @@ import { extname } from 'node:path';
 import { makeTopology, type Atom, type Topology } from '../topology/topology.js';
 import { INTERNAL_UNITS, unitFactors, type Quantity, type Units } from '../units.js';
 import { readDcd } from './dcd.js';
+import { isHdf5Path, readHdf5, splitHdf5Path } from './hdf5.js';
+import { readGro } from './gro.js';
 import { readLammpsDump } from './lammpsDump.js';
 import { npyArray, npySize, type NpyArray } from './npy.js';
 import { readNpz, writeNpz, type NpzArchive } from './npz.js';
@@ -348,18 +350,23 @@ export function writeDataset(path: string, traj: Trajectory, opts: DatasetWriteO
 export interface CoordinateReadOptions {
   /**
    * PDB whose topology replaces the file's own or supplies one where the format has none (DCD,
-   * TRR, XTC, LAMMPS dumps, a plain NPZ); the atom counts must match.
+   * TRR, XTC, LAMMPS dumps, a plain NPZ) or lacks bonds (GRO); the atom counts must match.
    */
   top?: string;
   /** LAMMPS units style of a dump (real, metal, nano, …); default real, or the dump's ITEM: UNITS. */
   lammpsUnits?: string;
+  /** Units of what an HDF5 file leaves undeclared (mlcg files: `{ length: 'angstrom', force: 'kcal/mol/angstrom' }`). */
+  hdf5Units?: Partial<Units>;
+  /** When false, a data set without any topology (and no `top`) is read without one; default true. */
+  requireTopology?: boolean;
 }
 
 /**
  * Read coordinates from any file cglab knows, choosing the reader by extension: `.npz` data sets
- * ({@link readDataset}), `.pdb`, `.xyz`, `.dcd`, GROMACS `.trr` and `.xtc`, and LAMMPS dumps
- * `.lammpstrj` / `.dump`. Every command that takes coordinates uses this, so they all accept the
- * same files.
+ * ({@link readDataset}), `.pdb`, `.xyz`, `.dcd`, GROMACS `.gro`, `.trr` and `.xtc`, and LAMMPS dumps
+ * `.lammpstrj` / `.dump`, and HDF5 `.h5` / `.hdf5` (mlcg/mdCATH layout; a molecule group chosen
+ * as `file.h5:/group/path`, see io/hdf5). Every command that takes coordinates uses this, so they
+ * all accept the same files.
  * @returns frames in internal units (a LAMMPS dump's atoms sorted by id, in the order of a PDB
  *   written from the same data file).
  * @throws Error naming `path` for an unknown extension, listing the ones accepted.
@@ -368,15 +375,21 @@ export function readCoordinates(path: string, opts: CoordinateReadOptions = {}):
   const ext = extname(path).toLowerCase();
   const withTop = (t: Trajectory): Trajectory =>
     opts.top === undefined ? t : { ...t, topology: topologyFromPdb(opts.top, t.nAtoms, path) };
+  if (isHdf5Path(path)) {
+    const { file, group } = splitHdf5Path(path);
+    return withTop(readHdf5(file, { group, units: opts.hdf5Units }));
+  }
   switch (ext) {
     case '.npz':
-      return readDataset(path, { top: opts.top });
+      return readDataset(path, { top: opts.top, requireTopology: opts.requireTopology });
     case '.dcd':
       return readDcd(path, { top: opts.top });
     case '.pdb':
       return withTop(readPdb(path));
     case '.xyz':
       return withTop(readXyz(path));
+    case '.gro':
+      return withTop(readGro(path));
     case '.trr':
       return withTop(readTrr(path));
     case '.xtc':
@@ -385,6 +398,6 @@ export function readCoordinates(path: string, opts: CoordinateReadOptions = {}):
     case '.dump':
       return withTop(readLammpsDump(path, { units: opts.lammpsUnits }));
     default:
-      throw new Error(`${path}: unknown coordinate file extension '${ext}': expected .npz (cglab data set), .pdb, .xyz or .dcd, or a trajectory: .trr, .xtc (GROMACS), .lammpstrj, .dump (LAMMPS)`);
+      throw new Error(`${path}: unknown coordinate file extension '${ext}': expected .npz (cglab data set), .pdb, .xyz or .dcd, or a trajectory: .gro, .trr, .xtc (GROMACS), .lammpstrj, .dump (LAMMPS), .h5, .hdf5 (HDF5; file.h5:/group)`);
   }
 }

@@ -211,8 +211,17 @@ function elementOf(line: string): string {
   if (NO_ELEMENT_READ.has(col.toUpperCase())) return '';
   if (col !== '') return col[0].toUpperCase() + col.slice(1).toLowerCase();
   const field = line.slice(12, 16).padEnd(4);
-  const name = field.trim();
-  if (/^[A-Za-z]{2}$/.test(name) && field[0] !== ' ' && elementMass(name) !== undefined) {
+  return elementFromName(field.trim(), field[0] !== ' ');
+}
+
+/**
+ * The element an atom name implies: when `twoLetter` and the name is exactly a known two-letter
+ * symbol ("CL", "Na"), that element; otherwise the first letter after any leading digits ("1HB"
+ * is hydrogen, "CA" carbon); "" when no known element follows (a bead such as "X1"). PDB passes
+ * `twoLetter` for names starting in column 13; the GRO reader for single-atom ion residues.
+ */
+export function elementFromName(name: string, twoLetter: boolean): string {
+  if (twoLetter && /^[A-Za-z]{2}$/.test(name) && elementMass(name) !== undefined) {
     return name[0].toUpperCase() + name[1].toLowerCase();
   }
   const first = name.replace(/^\d+/, '')[0];

@@ -11,9 +11,11 @@
  * Units are GROMACS's, which are cglab's internal ones: nm, ps, nm/ps, kJ/mol/nm.
  *
  * The frame offsets come from walking the headers once (cached per file), so a frame range is
- * read without reading the frames before it.
+ * read without reading the frames before it. Files are written in the same layout, whole
+ * ({@link writeTrr}) or block by block with bounded memory ({@link openTrrWriter}).
  */
 import { INTERNAL_UNITS } from '../units.js';
+import { AtomicFile } from './atomic.js';
 import { asyncBlocks, blockTrajectory, frameRange, type FrameBlock, type FrameRangeOptions, type StoredArray, type TrajectorySummary } from './frameBlocks.js';
 import type { Trajectory } from './trajectory.js';
 import { FileWindow, GROMACS_MAGIC, IndexCache, scanFrameOffsets, wrongMagic, XdrCursor, XdrEndError } from './xdr.js';
@@ -315,4 +317,174 @@ export function readTrr(path: string, opts: Omit<TrrReadOptions, 'chunk'> = {}):
 export async function* streamTrr(path: string, opts: TrrReadOptions = {}): AsyncGenerator<TrrBlock, void, undefined> {
   const index = trrIndex(path);
   yield* asyncBlocks(blocks(path, index, select(path, index, opts)));
+}
+
+/** Frames to write to a TRR file: arrays flat and row-major, internal units. */
+export interface TrrFrames {
+  nFrames: number;
+  nAtoms: number;
+  /** [nFrames, nAtoms, 3], nm. */
+  positions: Float32Array;
+  /** [nFrames, nAtoms, 3], nm/ps; written when present. */
+  velocities?: Float32Array;
+  /** [nFrames, nAtoms, 3], kJ/mol/nm; written when present. */
+  forces?: Float32Array;
+  /** [nFrames, 3, 3] box vectors as rows, nm; written when present. */
+  box?: Float32Array;
+  /** [nFrames], ps; default the frame's index in the file (0, 1, 2, …). */
+  time?: ArrayLike<number>;
+  /** [nFrames] MD step, integers that fit an int32 (the TRR header's); default the frame's index in the file. */
+  step?: ArrayLike<number>;
+}
+
+/** Options of {@link writeTrr} and {@link openTrrWriter}. */
+export interface TrrWriteOptions {
+  /** Reals as float32 ('single', GROMACS's default build) or float64 ('double'); default 'single'. */
+  precision?: 'single' | 'double';
+}
+
+/** A TRR file being written frame block by frame block (see {@link openTrrWriter}). */
+export interface TrrWriter {
+  /** Append the frames of `block`; every block must have the atom count of the first. */
+  write(block: TrrFrames): void;
+  /** Finish: flush, and rename the file into place. */
+  close(): void;
+  /** Give up: delete the temporary file, leaving any previous file at the path untouched. */
+  abort(): void;
+  /** Frames written so far. */
+  readonly frames: number;
+}
+
+/** Bytes of the "GMX_trn_file" version string, which is 4-byte aligned and so needs no XDR padding. */
+const VERSION = 'GMX_trn_file';
+/** Bytes a writer encodes before handing them to the file: bounds its memory whatever the block size. */
+const WRITE_BUFFER_BYTES = 1 << 22;
+
+/**
+ * Open `path` for writing a TRR file frame block by frame block with bounded memory (one encode
+ * buffer of a few MiB, or one frame when a frame is larger): frames go to a temporary file in
+ * the same folder, renamed to `path` by `close()`, so that a reader never sees a partial file
+ * and an interrupted write (`abort()`, an error, a killed process) leaves any previous file as
+ * it was. Each frame is GROMACS's layout (see the top of this file): header, then box,
+ * positions, velocities and forces, whichever the block has, with empty virial and pressure,
+ * lambda 0, and time and step from the block (default: the frame's index in the file).
+ * @throws Error naming `path` for a block whose arrays do not match its frame and atom counts,
+ *   an atom count that differs from the first block's, a step that is not an int32, or after
+ *   close/abort.
+ */
+export function openTrrWriter(path: string, opts: TrrWriteOptions = {}): TrrWriter {
+  const precision = opts.precision ?? 'single';
+  if (precision !== 'single' && precision !== 'double') throw new Error(`${path}: precision is '${precision as string}', expected 'single' or 'double'`);
+  const real = precision === 'single' ? 4 : 8;
+  const file = new AtomicFile(path);
+  let nAtoms = -1;
+  let frames = 0;
+  let buf = new Uint8Array(WRITE_BUFFER_BYTES);
+  let view = new DataView(buf.buffer);
+  const write = (block: TrrFrames) => {
+    const n = block.nFrames;
+    const na = block.nAtoms;
+    if (!Number.isInteger(na) || na <= 0) throw new Error(`${path}: a block has ${na} atoms, expected a positive atom count`);
+    if (nAtoms < 0) nAtoms = na;
+    else if (na !== nAtoms) throw new Error(`${path}: a block has ${na} atoms but the file's first block has ${nAtoms}; a TRR file holds one system`);
+    const per = 3 * na;
+    const check = (name: string, arr: ArrayLike<number> | undefined, size: number, shape: string) => {
+      if (arr !== undefined && arr.length !== n * size) throw new Error(`${path}: block ${name} has ${arr.length} values, expected ${shape} = ${n * size}`);
+    };
+    check('positions', block.positions, per, `[${n}, ${na}, 3]`);
+    check('velocities', block.velocities, per, `[${n}, ${na}, 3]`);
+    check('forces', block.forces, per, `[${n}, ${na}, 3]`);
+    check('box', block.box, 9, `[${n}, 3, 3]`);
+    check('time', block.time, 1, `[${n}]`);
+    check('step', block.step, 1, `[${n}]`);
+    const sections = [block.box ? 9 : 0, per, block.velocities ? per : 0, block.forces ? per : 0];
+    const frameBytes = 4 + 4 + 4 + VERSION.length + 13 * 4 + 2 * real + real * sections.reduce((a, b) => a + b, 0);
+    if (frameBytes > buf.length) {
+      buf = new Uint8Array(frameBytes);
+      view = new DataView(buf.buffer);
+    }
+    let p = 0;
+    const int = (v: number) => {
+      view.setInt32(p, v);
+      p += 4;
+    };
+    const reals = (arr: ArrayLike<number>, from: number, count: number) => {
+      if (real === 4) for (let j = 0; j < count; j++, p += 4) view.setFloat32(p, arr[from + j]);
+      else for (let j = 0; j < count; j++, p += 8) view.setFloat64(p, arr[from + j]);
+    };
+    for (let i = 0; i < n; i++) {
+      if (p + frameBytes > buf.length) {
+        file.write(buf.subarray(0, p));
+        p = 0;
+      }
+      const k = frames + i;
+      const step = block.step ? block.step[i] : k;
+      if (!Number.isInteger(step) || step < -(2 ** 31) || step >= 2 ** 31) {
+        throw new Error(`${path}: frame ${k} has step ${step}; the TRR header stores the step as a 32-bit integer`);
+      }
+      int(GROMACS_MAGIC.trr);
+      int(VERSION.length + 1);
+      int(VERSION.length);
+      for (let c = 0; c < VERSION.length; c++) buf[p++] = VERSION.charCodeAt(c);
+      // ir, e, box, vir, pres, top, sym, x, v, f sizes; natoms, step, nre.
+      for (const v of [0, 0, sections[0] * real, 0, 0, 0, 0, sections[1] * real, sections[2] * real, sections[3] * real, na, step, 0]) int(v);
+      reals([block.time ? block.time[i] : k, 0], 0, 2);
+      if (block.box) reals(block.box, 9 * i, 9);
+      reals(block.positions, per * i, per);
+      if (block.velocities) reals(block.velocities, per * i, per);
+      if (block.forces) reals(block.forces, per * i, per);
+    }
+    file.write(buf.subarray(0, p));
+    frames += n;
+  };
+  let open = true;
+  const ensureOpen = () => {
+    if (!open) throw new Error(`${path}: the TRR writer is closed; open a new one to write more`);
+  };
+  return {
+    write(block) {
+      ensureOpen();
+      try {
+        write(block);
+      } catch (e) {
+        open = false;
+        file.abort();
+        throw e;
+      }
+    },
+    close() {
+      ensureOpen();
+      open = false;
+      if (frames === 0) {
+        file.abort();
+        throw new Error(`${path}: no frame was written; a TRR file holds at least one frame`);
+      }
+      file.commit();
+    },
+    abort() {
+      open = false;
+      file.abort();
+    },
+    get frames() {
+      return frames;
+    },
+  };
+}
+
+/**
+ * Write `traj` as a TRR file, atomically (through {@link openTrrWriter}): positions, and
+ * velocities (as a TRR or GRO read returns them), forces and box when the
+ * trajectory has them; time and step when it has them, else each frame's index.
+ * @param opts.precision 'single' (default) or 'double'.
+ * @throws Error naming `path` (see {@link openTrrWriter}), and for a trajectory without frames.
+ */
+export function writeTrr(path: string, traj: Trajectory & { velocities?: Float32Array; step?: ArrayLike<number> }, opts: TrrWriteOptions = {}): void {
+  const w = openTrrWriter(path, opts);
+  try {
+    w.write(traj);
+  } catch (e) {
+    w.abort();
+    throw e;
+  }
+  w.close();
 }

@@ -117,6 +117,12 @@ export function assignSnapshot(params: Readonly<Record<string, tf.Variable>>, va
   }
 }
 
+/** A random permutation of 0..n−1 cut into batches of `size` (the last may be smaller). */
+function* permutedBatches(n: number, rng: Random, size: number): Generator<Int32Array> {
+  const order = permutation(n, rng);
+  for (let s = 0; s < n; s += size) yield order.subarray(s, Math.min(n, s + size));
+}
+
 /** Progress reports: one per step, one per epoch. Losses in the task's units. */
 export type EpochProgress =
   | { kind: 'step'; epoch: number; epochs: number; step: number; stepsPerEpoch: number; loss: number; learningRate: number }
@@ -159,6 +165,13 @@ export interface EpochTask {
   parameters: Readonly<Record<string, tf.Variable>>;
   /** The variables Adam moves (a subset of `parameters`, same names). */
   trainable: Readonly<Record<string, tf.Variable>>;
+  /**
+   * The batches of an epoch, for a task that holds only part of its frames at a time (streamed
+   * data): row indices that `loss` reads, nTrain rows in all, every batch but the last of
+   * `batchSize` rows, shuffled with `rng` (whose state the checkpoint keeps). Default: a random
+   * permutation of 0..nTrain−1 cut into batches.
+   */
+  batches?(epoch: number, rng: Random, batchSize: number): AsyncIterable<Int32Array>;
   /** Loss of a batch as a scalar of `trainable`; called inside tf.variableGrads. */
   loss(batch: Int32Array, epoch: number, step: number): tf.Scalar;
   /** After every optimiser step (e.g. a projection of the weights). */
@@ -251,11 +264,11 @@ export async function runEpochs(task: EpochTask, s: EpochSettings, hooks: EpochL
   try {
     for (let epoch = startEpoch; epoch <= s.epochs && !aborted() && record.stoppedBy === 'epochs'; epoch++) {
       const t0 = performance.now();
-      const order = permutation(task.nTrain, rng);
+      const batches = task.batches ? task.batches(epoch, rng, s.batchSize) : permutedBatches(task.nTrain, rng, s.batchSize);
       let sum = 0;
       let seen = 0;
-      for (let step = 0; step < stepsPerEpoch; step++) {
-        const idx = order.subarray(step * s.batchSize, Math.min(task.nTrain, (step + 1) * s.batchSize));
+      let step = 0;
+      for await (const idx of batches) {
         if (s.schedule === 'cosine') lr = cosine(epoch, step);
         const loss = tf.tidy(() => {
           const { value, grads } = tf.variableGrads(() => task.loss(idx, epoch, step), Object.values(trainable));
@@ -270,6 +283,7 @@ export async function runEpochs(task: EpochTask, s: EpochSettings, hooks: EpochL
         sum += loss * idx.length;
         seen += idx.length;
         hooks.onProgress?.({ kind: 'step', epoch, epochs: s.epochs, step: step + 1, stepsPerEpoch, loss, learningRate: lr });
+        step++;
         // Yield now and then, not every step: a setImmediate round trip is a fair share of a
         // small model's step, and 50 ms keeps Ctrl-C and live output prompt.
         if (performance.now() - yielded > 50) {

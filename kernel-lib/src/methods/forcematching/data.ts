@@ -9,7 +9,7 @@
  * mapped-force noise; data without constraints default to the summing map (for the built-in
  * selection maps: each bead's atom's force). Both can be chosen explicitly.
  */
-import { basicForceMap, hydrogenBondPairs, optimalForceMap, projectForces } from '../../cg/forceMap.js';
+import { basicForceMap, hydrogenBondPairs, optimalForceMap, projectForces, type ForceCovariance } from '../../cg/forceMap.js';
 import type { LinearMap } from '../../cg/linearMap.js';
 import { makeTrajectory, type Trajectory } from '../../io/trajectory.js';
 import { isIdentity, matchAtoms } from '../../topology/match.js';
@@ -36,6 +36,11 @@ export interface MapDatasetOptions {
   source?: string;
   /** Names the map in messages (e.g. its file). */
   mapName?: string;
+  /**
+   * The optimal force map's statistics gathered elsewhere (from every frame of a streamed set,
+   * of which `traj` is a part): the map is fitted to them instead of `traj`'s forces.
+   */
+  forceCovariance?: ForceCovariance;
 }
 
 /** A CG data set ready for force matching, and how it was made. */
@@ -72,12 +77,24 @@ export function pickFrames(data: Float32Array, frames: number[], per: number): F
 }
 
 /** The data's temperature (K): the option, else the provenance's `temperature_K`. */
-function temperatureOf(traj: Trajectory, given: number | undefined, src: string): number {
+export function temperatureOf(traj: Trajectory, given: number | undefined, src: string): number {
   const t = given ?? traj.provenance?.temperature_K;
   if (typeof t !== 'number' || !(t > 0)) {
     throw new Error(`${src}: the temperature of the data is unknown (no provenance.temperature_K): give it (--temperature K); priors and simulations need it`);
   }
   return t;
+}
+
+/**
+ * Which force map {@link mapDataset} fits for data of `topology` and `provenance`, and the
+ * H-bond constraint pairs it is made blind to.
+ */
+export function forceMapPlan(topology: Topology, provenance: Record<string, unknown> | undefined, opts: Pick<MapDatasetOptions, 'forceMap' | 'hBondConstraints'>): { kind: 'optimal' | 'basic'; constraints: [number, number][] } {
+  const constrained = opts.hBondConstraints ?? Number(provenance?.constraints ?? 0) > 0;
+  const constraints = constrained ? hydrogenBondPairs(topology) : [];
+  const kind = opts.forceMap === undefined || opts.forceMap === 'auto' ? (constrained ? 'optimal' : 'basic') : opts.forceMap;
+  if (kind !== 'optimal' && kind !== 'basic') throw new Error(`unknown force map '${kind as string}': expected optimal, basic or auto`);
+  return { kind, constraints };
 }
 
 /**
@@ -99,11 +116,8 @@ export function mapDataset(traj: Trajectory, spec: MapSpec, opts: MapDatasetOpti
   const per = traj.nAtoms * 3;
   const x = pickFrames(traj.positions, frames, per);
   const f = pickFrames(traj.forces, frames, per);
-  const constrained = opts.hBondConstraints ?? Number(traj.provenance?.constraints ?? 0) > 0;
-  const constraints = constrained ? hydrogenBondPairs(traj.topology) : [];
-  const kind = opts.forceMap === undefined || opts.forceMap === 'auto' ? (constrained ? 'optimal' : 'basic') : opts.forceMap;
-  if (kind !== 'optimal' && kind !== 'basic') throw new Error(`unknown force map '${kind as string}': expected optimal, basic or auto`);
-  const forceMap = kind === 'optimal' ? optimalForceMap(resolved.map, f, { constraints }) : basicForceMap(resolved.map, { constraints });
+  const { kind, constraints } = forceMapPlan(traj.topology, traj.provenance, opts);
+  const forceMap = kind === 'optimal' ? optimalForceMap(resolved.map, opts.forceCovariance ?? f, { constraints }) : basicForceMap(resolved.map, { constraints });
   const trajectory = makeTrajectory({
     topology: resolved.topology,
     nFrames: frames.length,

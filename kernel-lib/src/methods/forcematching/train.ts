@@ -27,8 +27,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Coordinates } from '../../cg/linearMap.js';
 import { EnergyModel } from '../../nn/energyModel.js';
-import { epochSettings, gatherRows, runEpochs, splitFrames, type EpochLoopRecord, type EpochProgress, type EpochSettings } from '../../nn/epochLoop.js';
+import { epochSettings, gatherRows, permutation, runEpochs, splitFrames, type EpochLoopRecord, type EpochProgress, type EpochSettings } from '../../nn/epochLoop.js';
 import type { JsonObject } from '../../nn/params.js';
+import type { Random } from '../../util/random.js';
 
 /** Bead positions and the forces to match, one frame each. */
 export interface ForceData {
@@ -37,6 +38,23 @@ export interface ForceData {
   /** [frames, beads, 3] kJ/mol/nm, the mapped forces f_CG = G f. */
   forces: Coordinates;
 }
+
+/**
+ * Training frames read a window at a time (methods/forcematching/stream.ts), for sets larger
+ * than memory; the validation frames are held.
+ */
+export interface StreamedForceData {
+  /** Number of training frames: the windows of an epoch hold this many in all. */
+  nTrain: number;
+  validation: ForceData;
+  /** An epoch's training frames, in windows of mapped frames, their order drawn from `rng`. */
+  windows(rng: Random): AsyncIterable<ForceData>;
+  /** What a checkpoint must match to resume on these data (files, sizes). */
+  fingerprint: JsonObject;
+}
+
+/** Frames as the training loop holds them. */
+type Rows = { positions: Float32Array; forces: Float32Array };
 
 /** Settings of {@link trainForceMatching}; every one has a default. */
 export interface TrainOptions {
@@ -95,6 +113,8 @@ export interface TrainingRecord extends EpochLoopRecord {
   settings: Required<Omit<TrainOptions, 'checkpointDir' | 'resume' | 'onProgress' | 'signal'>>;
   trainFrames: number;
   validationFrames: number;
+  /** Whether the training frames were streamed. */
+  streamed: boolean;
 }
 
 /** The checkpoint's `config.kind`. */
@@ -168,58 +188,98 @@ function projectLipschitz(weights: tf.Variable[], bound: number): void {
  *   trainable parameters, there are too few frames for a validation split, or a checkpoint to
  *   resume from belongs to other data or settings.
  */
-export async function trainForceMatching(model: EnergyModel, data: ForceData, opts: TrainOptions = {}): Promise<TrainingRecord> {
+export async function trainForceMatching(model: EnergyModel, data: ForceData | StreamedForceData, opts: TrainOptions = {}): Promise<TrainingRecord> {
   const s = defaults(opts);
   const per = model.nBeads * 3;
-  if (data.positions.length === 0 || data.positions.length % per !== 0) {
-    throw new Error(`trainForceMatching: positions have ${data.positions.length} values, expected [frames, ${model.nBeads}, 3] for this ${model.nBeads}-bead model: map the data with the model's map`);
-  }
-  if (data.forces.length !== data.positions.length) {
-    throw new Error(`trainForceMatching: forces have ${data.forces.length} values but positions ${data.positions.length}: both must be [frames, ${model.nBeads}, 3]`);
-  }
-  const frames = data.positions.length / per;
-  const { train: trainIdx, validation: valIdx } = splitFrames(frames, s.validationFraction, s.seed, 'trainForceMatching');
-  const nVal = valIdx.length;
+  const check = (d: ForceData, what: string) => {
+    if (d.positions.length === 0 || d.positions.length % per !== 0) {
+      throw new Error(`trainForceMatching: ${what}positions have ${d.positions.length} values, expected [frames, ${model.nBeads}, 3] for this ${model.nBeads}-bead model: map the data with the model's map`);
+    }
+    if (d.forces.length !== d.positions.length) {
+      throw new Error(`trainForceMatching: ${what}forces have ${d.forces.length} values but positions ${d.positions.length}: both must be [frames, ${model.nBeads}, 3]`);
+    }
+  };
+  const streamed = 'windows' in data;
+  check(streamed ? data.validation : data, streamed ? 'validation ' : '');
   const trainable = Object.entries(model.terms).filter(([, t]) => Object.keys(t.parameters()).length > 0);
   if (trainable.length === 0) throw new Error('trainForceMatching: the model has no trainable parameters (only priors); add a network term');
 
   // Targets: f_CG − F_fixed for delta training.
-  const nTrain = trainIdx.length;
-  const xTrain = gatherRows(data.positions, trainIdx, per);
-  const xVal = gatherRows(data.positions, valIdx, per);
-  let fTrain = gatherRows(data.forces, trainIdx, per);
-  let fVal = gatherRows(data.forces, valIdx, per);
   const fixed = Object.entries(model.terms).filter(([, t]) => Object.keys(t.parameters()).length === 0);
-  let net = model;
-  if (s.target === 'delta' && fixed.length > 0) {
-    const fixedModel = new EnergyModel(model.nBeads, Object.fromEntries(fixed));
-    const subtract = (f: Float32Array, x: Float32Array, n: number) => {
-      const prior = forcesOf(fixedModel, x, n);
-      return f.map((v, i) => v - prior[i]);
+  const delta = s.target === 'delta' && fixed.length > 0;
+  const fixedModel = delta ? new EnergyModel(model.nBeads, Object.fromEntries(fixed)) : undefined;
+  /** Frames as float32, their forces less the fixed terms' for delta training. */
+  const target = (d: ForceData): Rows => {
+    const f32 = (a: Coordinates) => (a instanceof Float32Array ? a : Float32Array.from(a));
+    const x = f32(d.positions);
+    if (!fixedModel) return { positions: x, forces: f32(d.forces) };
+    const prior = forcesOf(fixedModel, x, x.length / per);
+    return { positions: x, forces: Float32Array.from(d.forces, (v, i) => v - prior[i]) };
+  };
+  const net = delta ? new EnergyModel(model.nBeads, Object.fromEntries(trainable)) : model;
+
+  let frames: number;
+  let nTrain: number;
+  let val: Rows;
+  /** The rows that batches index: all training frames, or the present window's. */
+  let rows: Rows;
+  let batches: ((epoch: number, rng: Random, size: number) => AsyncIterable<Int32Array>) | undefined;
+  if (streamed) {
+    nTrain = data.nTrain;
+    val = target(data.validation);
+    frames = nTrain + val.positions.length / per;
+    rows = val;
+    batches = async function* (_epoch, rng, size) {
+      let left: Rows = { positions: new Float32Array(0), forces: new Float32Array(0) };
+      const cat = (a: Float32Array, b: Float32Array) => {
+        const out = new Float32Array(a.length + b.length);
+        out.set(a);
+        out.set(b, a.length);
+        return out;
+      };
+      for await (const window of data.windows(rng)) {
+        check(window, 'window ');
+        const w = target(window);
+        const order = permutation(w.positions.length / per, rng);
+        rows = { positions: cat(left.positions, gatherRows(w.positions, order, per)), forces: cat(left.forces, gatherRows(w.forces, order, per)) };
+        const n = rows.positions.length / per;
+        let at = 0;
+        for (; n - at >= size; at += size) yield Int32Array.from({ length: size }, (_, k) => at + k);
+        left = { positions: rows.positions.slice(at * per), forces: rows.forces.slice(at * per) };
+      }
+      const n = left.positions.length / per;
+      rows = left;
+      if (n > 0) yield Int32Array.from({ length: n }, (_, k) => k);
     };
-    fTrain = subtract(fTrain, xTrain, nTrain);
-    fVal = subtract(fVal, xVal, nVal);
-    net = new EnergyModel(model.nBeads, Object.fromEntries(trainable));
+  } else {
+    check(data, '');
+    frames = data.positions.length / per;
+    const split = splitFrames(frames, s.validationFraction, s.seed, 'trainForceMatching');
+    nTrain = split.train.length;
+    rows = target({ positions: gatherRows(data.positions, split.train, per), forces: gatherRows(data.forces, split.train, per) });
+    val = target({ positions: gatherRows(data.positions, split.validation, per), forces: gatherRows(data.forces, split.validation, per) });
   }
+  const nVal = val.positions.length / per;
   const params = model.parameters();
   const netParams = net.parameters();
   const matrices = Object.entries(netParams).filter(([n, v]) => v.rank === 2 && n.endsWith('/weight')).map(([, v]) => v);
   const dir = opts.checkpointDir;
   if (dir) mkdirSync(dir, { recursive: true });
-  const fingerprint = { frames, nVal, per, seed: s.seed, batchSize: s.batchSize, target: s.target, schedule: s.schedule, parameters: Object.keys(params) };
+  const fingerprint = { frames, nVal, per, seed: s.seed, batchSize: s.batchSize, target: s.target, schedule: s.schedule, parameters: Object.keys(params), ...(streamed ? { stream: data.fingerprint } : {}) };
   const loop = await runEpochs(
     {
       nTrain,
       parameters: params,
       trainable: netParams,
+      batches,
       loss: (idx) => {
         const n = idx.length;
-        const xb = tf.tensor3d(gatherRows(xTrain, idx, per), [n, model.nBeads, 3]);
-        const fb = tf.tensor3d(gatherRows(fTrain, idx, per), [n, model.nBeads, 3]);
+        const xb = tf.tensor3d(gatherRows(rows.positions, idx, per), [n, model.nBeads, 3]);
+        const fb = tf.tensor3d(gatherRows(rows.forces, idx, per), [n, model.nBeads, 3]);
         return net.forceMatchingLoss(xb, fb);
       },
       afterStep: s.lipschitz > 0 ? () => projectLipschitz(matrices, s.lipschitz) : undefined,
-      validate: () => lossOf(net, xVal, fVal, nVal),
+      validate: () => lossOf(net, val.positions, val.forces, nVal),
       onImproved: dir ? () => model.save(join(dir, 'model.json')) : undefined,
     },
     s,
@@ -230,7 +290,7 @@ export async function trainForceMatching(model: EnergyModel, data: ForceData, op
       signal: opts.signal,
     },
   );
-  const record: TrainingRecord = { settings: s, trainFrames: nTrain, validationFrames: nVal, ...loop };
+  const record: TrainingRecord = { settings: s, trainFrames: nTrain, validationFrames: nVal, streamed, ...loop };
   if (dir && record.bestEpoch === 0) model.save(join(dir, 'model.json'));
   return record;
 }

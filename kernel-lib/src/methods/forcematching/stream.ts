@@ -1,0 +1,185 @@
+/**
+ * Force-matching data from a set larger than memory (io/frameSet.ts): the all-atom frames are
+ * read in blocks and mapped on the fly, so that memory stays bounded whatever the frame count.
+ *
+ * One pass over every frame before training gathers what needs all of them or a fixed part:
+ * - the optimal force map's covariance (cg/forceMap.ts ForceCovariance), from every frame, as
+ *   the in-memory path fits it;
+ * - the prior frames: `priorFrames` frames evenly strided over the set, mapped, on which the
+ *   priors and CGnet's z-score are fitted and from which the model's start frames are kept
+ *   (bond, angle and dihedral statistics of 50 000 frames differ from those of all frames by
+ *   their sampling noise alone, far below the priors' own model error);
+ * - the validation frames: a random 10 % of the set, at most `validationFrames`, held mapped.
+ *
+ * Shuffling. The other frames are split into runs of `chunk` consecutive frames. Each epoch
+ * visits the runs in a random order, `window` frames' worth of runs at a time: those runs are
+ * read, mapped and shuffled together, and batches are cut from them (a batch left incomplete at
+ * the end of a window is completed from the next). A batch thus mixes frames from runs spread
+ * over the whole set, and no frame is seen twice in an epoch.
+ */
+import { ForceCovariance, projectForces } from '../../cg/forceMap.js';
+import type { FrameBlock } from '../../io/frameBlocks.js';
+import type { FrameSet } from '../../io/frameSet.js';
+import { makeTrajectory, type Trajectory } from '../../io/trajectory.js';
+import { permutation } from '../../nn/epochLoop.js';
+import type { JsonObject } from '../../nn/params.js';
+import { Random } from '../../util/random.js';
+import { forceMapPlan, mapDataset, strided, type CGData, type MapDatasetOptions } from './data.js';
+import type { MapSpec } from './mapping.js';
+import type { ForceData, StreamedForceData } from './train.js';
+
+/** Sizes of a streamed set; each has a default. */
+export interface StreamOptions {
+  /** Consecutive frames read and shuffled as one run; default 4096. */
+  chunk?: number;
+  /** Frames held (mapped) at a time for shuffling; default 262 144 (≈ 31 MB for 5 beads). */
+  window?: number;
+  /** Validation frames, at most (10 % of the set up to this many); default 20 000. */
+  validationFrames?: number;
+  /** Frames, evenly strided, that the priors and z-score are fitted on; default 50 000. */
+  priorFrames?: number;
+  /** Seed of the validation frames; default 1. */
+  seed?: number;
+  /** Called after each block of the statistics pass, with the frames read so far. */
+  onRead?: (frames: number, total: number) => void;
+}
+
+/** A streamed set ready for force matching. */
+export interface StreamedCGData {
+  /**
+   * The mapping, fitted as {@link mapDataset} fits it (force map from every frame); its
+   * `trajectory` holds the prior frames, mapped.
+   */
+  cg: CGData;
+  /** The training frames, read a window at a time, and the validation frames in memory. */
+  data: StreamedForceData;
+}
+
+/** `k` distinct integers of 0..n−1, sorted, by Floyd's algorithm (memory ∝ k, not n). */
+function sampleIndices(n: number, k: number, rng: Random): Int32Array {
+  const chosen = new Set<number>();
+  for (let j = n - k; j < n; j++) {
+    const t = Math.floor(rng.uniform() * (j + 1));
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  return Int32Array.from(chosen).sort();
+}
+
+/** First index of sorted `a` that is ≥ v. */
+function lowerBound(a: Int32Array, v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Frames `wanted` (sorted set indices) as one all-atom trajectory, filled block by block. */
+class FramePicker {
+  readonly positions: Float32Array;
+  readonly forces: Float32Array;
+
+  constructor(readonly wanted: Int32Array, private readonly per: number) {
+    this.positions = new Float32Array(wanted.length * per);
+    this.forces = new Float32Array(wanted.length * per);
+  }
+
+  take(block: FrameBlock): void {
+    const { per } = this;
+    for (let k = lowerBound(this.wanted, block.start); k < this.wanted.length && this.wanted[k] < block.start + block.nFrames; k++) {
+      const row = this.wanted[k] - block.start;
+      this.positions.set(block.positions.subarray(row * per, (row + 1) * per), k * per);
+      this.forces.set((block.forces as Float32Array).subarray(row * per, (row + 1) * per), k * per);
+    }
+  }
+
+  trajectory(set: FrameSet, source: string): Trajectory {
+    return makeTrajectory({ topology: set.topology, nFrames: this.wanted.length, nAtoms: set.nAtoms, positions: this.positions, forces: this.forces, provenance: set.provenance }, source);
+  }
+}
+
+/**
+ * Map a frame set for streamed force matching (see the module comment); reads every frame once.
+ * @throws Error as {@link mapDataset} does (no topology or forces, a map that does not fit, an
+ *   unknown temperature), and for sizes that are not positive integers.
+ */
+export async function streamForceData(set: FrameSet, spec: MapSpec, opts: Omit<MapDatasetOptions, 'maxFrames' | 'forceCovariance'> & StreamOptions = {}): Promise<StreamedCGData> {
+  const src = opts.source ?? 'data set';
+  const sizes = { chunk: opts.chunk ?? 4096, window: opts.window ?? 2 ** 18, validationFrames: opts.validationFrames ?? 20_000, priorFrames: opts.priorFrames ?? 50_000 };
+  for (const [k, v] of Object.entries(sizes)) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`streamForceData: ${k} is ${v}, expected a positive integer`);
+  }
+  if (!set.topology) throw new Error(`${src}: has no topology, which the map needs to find its atoms: give the PDB of the same atoms (--top file.pdb)`);
+  if (!set.hasForces) throw new Error(`${src}: has no forces in every frame, but force matching fits the CG forces to mapped atomistic forces`);
+  const n = set.nFrames;
+  const per = 3 * set.nAtoms;
+  const nVal = Math.min(sizes.validationFrames, Math.round(0.1 * n));
+  if (nVal < 1 || n - nVal < 1) throw new Error(`${src}: ${n} frames cannot be split into training and validation frames; give more frames`);
+  const validation = new FramePicker(sampleIndices(n, nVal, new Random(opts.seed ?? 1)), per);
+  const prior = new FramePicker(Int32Array.from(strided(n, sizes.priorFrames)), per);
+  const { kind, constraints } = forceMapPlan(set.topology, set.provenance, opts);
+  const covariance = kind === 'optimal' ? new ForceCovariance(set.nAtoms, constraints) : undefined;
+  let read = 0;
+  for await (const block of set.blocks(0, n, sizes.chunk)) {
+    covariance?.add(block.forces as Float32Array);
+    validation.take(block);
+    prior.take(block);
+    read += block.nFrames;
+    opts.onRead?.(read, n);
+  }
+  const mapOpts = { ...opts, forceCovariance: covariance };
+  const cg = mapDataset(prior.trajectory(set, src), spec, mapOpts);
+  const val = mapDataset(validation.trajectory(set, src), spec, { ...mapOpts, forceMap: kind, source: `${src} (validation frames)` }).trajectory;
+  const { map, forceMap } = cg;
+  const valFrames = validation.wanted;
+  const nChunks = Math.ceil(n / sizes.chunk);
+  const perWindow = Math.max(1, Math.floor(sizes.window / sizes.chunk));
+
+  /** Runs `runs` read, mapped, validation frames dropped, as one block of training frames. */
+  const readWindow = async (runs: number[]): Promise<ForceData> => {
+    const xs: Float32Array[] = [];
+    const fs: Float32Array[] = [];
+    for (const c of runs.sort((a, b) => a - b)) {
+      for await (const block of set.blocks(c * sizes.chunk, Math.min(n, (c + 1) * sizes.chunk), sizes.chunk)) {
+        const keep: number[] = [];
+        let v = lowerBound(valFrames, block.start);
+        for (let r = 0; r < block.nFrames; r++) {
+          if (v < valFrames.length && valFrames[v] === block.start + r) v++;
+          else keep.push(r);
+        }
+        const pick = (a: Float32Array) => {
+          if (keep.length === block.nFrames) return a;
+          const out = new Float32Array(keep.length * per);
+          keep.forEach((r, k) => out.set(a.subarray(r * per, (r + 1) * per), k * per));
+          return out;
+        };
+        xs.push(map.apply(pick(block.positions)));
+        fs.push(projectForces(forceMap, pick(block.forces as Float32Array)));
+      }
+    }
+    const join = (parts: Float32Array[]) => {
+      const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+      let at = 0;
+      for (const p of parts) {
+        out.set(p, at);
+        at += p.length;
+      }
+      return out;
+    };
+    return { positions: join(xs), forces: join(fs) };
+  };
+
+  const data: StreamedForceData = {
+    nTrain: n - nVal,
+    validation: { positions: val.positions, forces: val.forces },
+    async *windows(rng: Random) {
+      const order = Array.from(permutation(nChunks, rng));
+      for (let w = 0; w < nChunks; w += perWindow) yield await readWindow(order.slice(w, w + perWindow));
+    },
+    fingerprint: { files: set.parts.map((p) => ({ file: p.path, frames: p.frames })), ...sizes, seed: opts.seed ?? 1 } as unknown as JsonObject,
+  };
+  return { cg: { ...cg, trajectory: { ...cg.trajectory, provenance: { ...cg.trajectory.provenance, cg_source_frames: n } } }, data };
+}
