@@ -9,6 +9,8 @@ import { readDataset } from 'cglab/io/dataset';
 import { npyArray } from 'cglab/io/npy';
 import { readNpz, writeNpz } from 'cglab/io/npz';
 import { readLammpsTable, readPairTableCsv } from 'cglab/io/pairTableFiles';
+import { makeTrajectory } from 'cglab/io/trajectory';
+import { writeTrr } from 'cglab/io/trr';
 import { SPLINE_LIQUID_CUTOFF as TOY_CUTOFF, splineLiquid } from 'cglab/datasets/splineLiquid';
 
 const bin = fileURLToPath(new URL('../../../node_modules/.bin/cglab', import.meta.url));
@@ -105,4 +107,26 @@ test('fit pairs --method rem: Ctrl-C after an iteration keeps the model of the i
   const info = JSON.parse(readFileSync(join(out, 'pairs.json'), 'utf8'));
   assert.ok(info.record.iterations.length >= 1 && info.record.iterations.length < 50, `${info.record.iterations.length} iterations`);
   assert.ok(existsSync(join(out, 'tables', 'CG-CG.csv')));
+});
+
+test('fit pairs --method fm --stream over TRR parts of the set gives the coefficients of the whole set in memory, exactly', () => {
+  const whole = readDataset(npz, { requireTopology: false });
+  const per = 3 * whole.nAtoms;
+  const parts = [[0, 7], [7, 20]].map(([a, b], k) => {
+    const path = at(`part${k + 1}.trr`);
+    writeTrr(path, makeTrajectory({ nFrames: b - a, nAtoms: whole.nAtoms, positions: whole.positions.slice(a * per, b * per), forces: whole.forces?.slice(a * per, b * per), box: whole.box?.slice(9 * a, 9 * b) }));
+    return path;
+  });
+  const args = ['--method', 'fm', '--cutoff', String(TOY_CUTOFF), '--bin', '0.02', '--temperature', '300'];
+  const memory = cglab(['fit', 'pairs', '--data', npz, ...args, '--out', at('fm-memory')]);
+  assert.equal(memory.status, 0, memory.stderr);
+  const streamed = cglab(['fit', 'pairs', '--data', at('part*.trr'), ...args, '--stream', '--out', at('fm-stream')]);
+  assert.equal(streamed.status, 0, streamed.stderr);
+  assert.match(streamed.stderr, /streaming 2 files .*\(20 frames, .* GB of positions and forces\); the target RDF and start frames from 20 frames evenly strided/);
+  const record = (name: string) => JSON.parse(readFileSync(join(at(name), 'pairs.json'), 'utf8')).record;
+  assert.deepEqual(record('fm-stream').coefficients, record('fm-memory').coefficients);
+  assert.equal(record('fm-stream').frames, 20);
+  assert.equal(readFileSync(join(at('fm-stream'), 'rdf-target.csv'), 'utf8'), readFileSync(join(at('fm-memory'), 'rdf-target.csv'), 'utf8'));
+  assert.match(cglab(['fit', 'pairs', '--data', npz, '--method', 'ibi', '--stream', '--out', at('ibi-stream')]).stderr, /--stream is an option of --method fm; ibi holds the mapped reference frames in memory/);
+  assert.match(cglab(['fit', 'pairs', '--data', npz, ...args, '--stream', '--frames', '5', '--out', at('fm-frames')]).stderr, /--frames strides over frames held in memory; a streamed set \(20 frames/);
 });

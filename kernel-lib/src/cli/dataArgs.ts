@@ -5,6 +5,7 @@
  */
 import { expandDataPaths, openFrameSet, type FrameSet, type FrameSetOptions } from '../io/frameSet.js';
 import { optList, optString, type ParsedArgs } from './args.js';
+import { numberOption } from './train.js';
 
 /** The files `--data` names, globs expanded. @throws Error when `--data` is missing. */
 export function dataFiles(args: ParsedArgs, command: string, what: string): string[] {
@@ -19,4 +20,17 @@ export function dataSet(args: ParsedArgs, command: string, what: string, opts: O
   const set = openFrameSet(files, { ...opts, top: optString(args, 'top') });
   const label = files.length === 1 ? files[0] : `${files.length} files (${files[0]} … ${files[files.length - 1]})`;
   return { set, label };
+}
+
+/**
+ * Whether to stream `set` (`--stream`, or its positions and forces as float32 exceed
+ * `--memory-gb`, default 2), and a sentence that says why.
+ */
+export function streamChoice(args: ParsedArgs, command: string, set: FrameSet): { stream: boolean; why: string } {
+  const memoryGb = numberOption(args, 'memory-gb', command, 2) as number;
+  if (!(memoryGb > 0)) throw new Error(`cglab ${command}: --memory-gb must be a positive size in GB, got ${memoryGb}`);
+  // What the in-memory path holds at least: every frame's positions and forces.
+  const gb = (set.nFrames * set.nAtoms * 3 * 4 * 2) / 1e9;
+  const asked = args.options.has('stream');
+  return { stream: asked || gb > memoryGb, why: `${set.nFrames} frames, ${gb.toFixed(2)} GB of positions and forces${asked ? '' : `, more than --memory-gb ${memoryGb}`}` };
 }

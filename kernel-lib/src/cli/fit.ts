@@ -9,7 +9,8 @@
  * each iteration: `--replicas R` (1), `--ps T` (20 ps after `--skip-ps` 2), `--save-every-ps`
  * (0.2), `--dt` (0.002); `--tolerance` (IBI: RDF rms, 0.02; REM: largest step in kT, 0.005),
  * `--pressure P` (IBI: bar, switches the pressure ramp on), `--target rdf.csv` (IBI: the RDF to
- * match); `--regularisation` (FM, 1e-3). `--method arcg` (methods/arcg/pairs.ts) takes `--critic
+ * match); `--regularisation` (FM, 1e-3); `--stream` / `--memory-gb G` (FM: the normal equations
+ * accumulated block by block, for sets larger than memory). `--method arcg` (methods/arcg/pairs.ts) takes `--critic
  * linear|mlp` (linear), `--divergence kl|js` (kl), `--critic-steps`, `--learning-rate`,
  * `--critic-on bead|box` (bead), `--min-ess`, `--ridge` and `--resume` (go on from `<out>/arcg-state.json`, written after every
  * iteration). Ctrl-C keeps what was computed.
@@ -20,8 +21,12 @@ import type { PairTable } from '../cg/pairTable.js';
 import { readJsonFile } from '../io/jsonFile.js';
 import { readRdfCsv, writeRdfCsv } from '../io/rdfCsv.js';
 import { fitAngles, fitBonds } from '../methods/pairs/bonds.js';
-import { checkCutoff, liquidFromTrajectory, type BeadSpec } from '../methods/pairs/data.js';
-import { forceMatchPairs } from '../methods/pairs/fm.js';
+import { checkCutoff, liquidFromTrajectory, type BeadSpec, type LiquidData, type ReadLiquidOptions } from '../methods/pairs/data.js';
+import { forceMatchPairs, forceMatchPairsStreamed } from '../methods/pairs/fm.js';
+import { defaultChunk } from '../io/frameBlocks.js';
+import { readFrames, type FrameSet } from '../io/frameSet.js';
+import { makeTrajectory } from '../io/trajectory.js';
+import { strided } from '../methods/forcematching/data.js';
 import { ibiPairs } from '../methods/pairs/ibi.js';
 import { liquidRdf, type IterationRecord, type IterativeOptions } from '../methods/pairs/iterate.js';
 import { PAIRS_FORMAT, PAIRS_VERSION, writeIteration, writeLiquidFrames, writePairModel, type PairsInfo } from '../methods/pairs/modelDir.js';
@@ -33,7 +38,7 @@ import type { ArcgState } from '../methods/arcg/arcg.js';
 import { initBackend } from '../backend/select.js';
 import { progressBar } from '../util/progress.js';
 import { optString, parseArgs, type ParsedArgs } from './args.js';
-import { dataSet } from './dataArgs.js';
+import { dataSet, streamChoice } from './dataArgs.js';
 import { abortOnSigint, numberOption, requiredOption } from './train.js';
 
 const METHODS = ['fm', 'ibi', 'rem', 'arcg'];
@@ -49,8 +54,8 @@ export async function fitCommand(argv: string[]): Promise<number> {
   const cmd = 'fit pairs';
   const args = parseArgs(rest, {
     multi: ['data'],
-    valued: ['top', 'beads', 'method', 'cutoff', 'bin', 'temperature', 'iterations', 'seed', 'out', 'frames', 'replicas', 'ps', 'skip-ps', 'save-every-ps', 'dt', 'tolerance', 'pressure', 'target', 'regularisation', 'critic', 'critic-on', 'divergence', 'critic-steps', 'learning-rate', 'min-ess', 'ridge'],
-    flags: ['resume'],
+    valued: ['memory-gb', 'top', 'beads', 'method', 'cutoff', 'bin', 'temperature', 'iterations', 'seed', 'out', 'frames', 'replicas', 'ps', 'skip-ps', 'save-every-ps', 'dt', 'tolerance', 'pressure', 'target', 'regularisation', 'critic', 'critic-on', 'divergence', 'critic-steps', 'learning-rate', 'min-ess', 'ridge'],
+    flags: ['resume', 'stream'],
   }, cmd);
   if (args.positional.length) throw new Error(`cglab ${cmd}: unexpected argument '${args.positional[0]}'`);
   const method = requiredOption(args, 'method', cmd, 'fm|ibi|rem|arcg');
@@ -67,7 +72,18 @@ export async function fitCommand(argv: string[]): Promise<number> {
   const beadsFile = optString(args, 'beads');
   const beads = beadsFile ? readBeadSpec(beadsFile) : undefined;
   const { set, label: path } = dataSet(args, cmd, '<data set | NPZ with positions, forces and box | trajectories | glob>', { requireForces: method === 'fm' && "force matching fits the pair forces to the mapped forces: give data with 'forces' [frames, atoms, 3] (kJ/mol/nm)", requireTopology: false });
-  const data = liquidFromTrajectory(set.read(), path, { requireForces: method === 'fm', maxFrames: frames, ...(beads ? { beads, beadsSource: beadsFile } : {}) });
+  const liquid = { requireForces: method === 'fm', ...(beads ? { beads, beadsSource: beadsFile } : {}) };
+  // Only linear FM can stream: the iterative methods compare every mapped frame with each run.
+  const { stream: large, why } = streamChoice(args, cmd, set);
+  const streamed = method === 'fm' && large;
+  if (args.options.has('stream') && method !== 'fm') throw new Error(`cglab ${cmd}: --stream is an option of --method fm; ${method} holds the mapped reference frames in memory`);
+  if (streamed && frames !== undefined) throw new Error(`cglab ${cmd}: --frames strides over frames held in memory; a streamed set (${why}) is fitted on every frame`);
+  // Streamed, the target RDF and the start frames come from a sample of evenly strided frames.
+  const data = streamed
+    ? liquidFromTrajectory(await readFrames(set, Int32Array.from(strided(set.nFrames, STREAM_SAMPLE_FRAMES)), path, { box: true }), `${path} (${Math.min(STREAM_SAMPLE_FRAMES, set.nFrames)} frames evenly strided)`, liquid)
+    : liquidFromTrajectory(set.read(), path, { ...liquid, maxFrames: frames });
+  if (streamed) process.stderr.write(`cglab ${cmd}: streaming ${path} (${why}); the target RDF and start frames from ${data.frames} frames evenly strided\n`);
+  const totalFrames = streamed ? set.nFrames : data.frames;
   checkCutoff(data, cutoff, `cglab ${cmd}: --cutoff ${cutoff} nm`);
   const temperature = numberOption(args, 'temperature', cmd, data.temperature ?? 300) as number;
   if (!(temperature > 0)) throw new Error(`cglab ${cmd}: --temperature must be positive (K), got ${temperature}`);
@@ -81,7 +97,7 @@ export async function fitCommand(argv: string[]): Promise<number> {
     for (const t of angles.types) process.stderr.write(`cglab ${cmd}: angle ${t.name} (${t.count} angles): θ0 ${t.theta0.toFixed(4)} rad, k ${t.k.toFixed(1)} kJ/mol/rad² by Boltzmann inversion, held fixed\n`);
   }
   const seed = numberOption(args, 'seed', cmd, 1) as number;
-  process.stderr.write(`cglab ${cmd}: ${data.frames} frames of ${data.n} beads (${data.typeNames.join(', ')}) from ${path}, box ${Array.from(data.box.subarray(0, 3), (l) => l.toFixed(3)).join(' × ')} nm, ${temperature} K\n`);
+  process.stderr.write(`cglab ${cmd}: ${totalFrames} frames of ${data.n} beads (${data.typeNames.join(', ')}) from ${path}, box ${Array.from(data.box.subarray(0, 3), (l) => l.toFixed(3)).join(' × ')} nm, ${temperature} K\n`);
 
   const ac = new AbortController();
   const uninstall = abortOnSigint(ac, `cglab ${cmd}: interrupted — keeping what was computed`);
@@ -100,10 +116,11 @@ export async function fitCommand(argv: string[]): Promise<number> {
       // IBI and REM compute the target RDF themselves (rdf-target.csv is then theirs).
       writeRdfCsv(`${out}/rdf-target.csv`, liquidRdf(data.positions, data.frames, data.box, data, cutoff, bin));
       const bar = progressBar('fm frames');
-      const res = forceMatchPairs(data, {
+      const fmOptions = {
         cutoff, spacing: bin, regularisation: numberOption(args, 'regularisation', cmd), signal: ac.signal,
-        onProgress: (d, t) => bar.update(d, t),
-      });
+        onProgress: (d: number, t: number) => bar.update(d, t),
+      };
+      const res = streamed ? await forceMatchPairsStreamed(() => liquidParts(set, path, liquid), fmOptions) : forceMatchPairs(data, fmOptions);
       const seconds = (Date.now() - t0) / 1000;
       bar.done(`${res.frames} frames in ${seconds.toFixed(1)} s, residual ${res.residual.toFixed(2)} of mean squared force ${res.meanSquaredForce.toFixed(2)} (kJ/mol/nm)²`);
       const tables = res.basis.tables(res.theta);
@@ -116,8 +133,8 @@ export async function fitCommand(argv: string[]): Promise<number> {
           coefficients: knotTable(res.basis, res.theta, res.thetaError),
         },
       }, tables);
-      done(out, tables, res.frames < data.frames);
-      return res.frames < data.frames ? 130 : 0;
+      done(out, tables, res.frames < totalFrames);
+      return res.frames < totalFrames ? 130 : 0;
     }
     const iterative: IterativeOptions = {
       cutoff, bin, temperature, seed,
@@ -169,6 +186,16 @@ export async function fitCommand(argv: string[]): Promise<number> {
     return ac.signal.aborted ? 130 : 0;
   } finally {
     uninstall();
+  }
+}
+
+/** Frames of a streamed set that give its target RDF and start frames. */
+const STREAM_SAMPLE_FRAMES = 1000;
+
+/** The frames of `set` mapped to the liquid's beads, block by block. */
+async function* liquidParts(set: FrameSet, path: string, o: Omit<ReadLiquidOptions, 'top'>): AsyncGenerator<LiquidData> {
+  for await (const b of set.blocks(0, set.nFrames, defaultChunk(set.nAtoms))) {
+    yield liquidFromTrajectory(makeTrajectory({ topology: set.topology, nFrames: b.nFrames, nAtoms: b.nAtoms, positions: b.positions, forces: b.forces, box: b.box, provenance: set.provenance }), `${path} (frames ${b.start}–${b.start + b.nFrames - 1})`, o);
   }
 }
 

@@ -21,7 +21,7 @@ import { modelFiles, modelInfo, writeModelInfo, writeStartFrames } from '../meth
 import { trainForceMatching, type ForceData, type StreamedForceData } from '../methods/forcematching/train.js';
 import { progressBar } from '../util/progress.js';
 import { optString, parseArgs, type ParsedArgs } from './args.js';
-import { dataSet } from './dataArgs.js';
+import { dataSet, streamChoice } from './dataArgs.js';
 
 const METHODS = ['forcematching', 'autograin', 'arcg', 'embedded'];
 
@@ -83,13 +83,9 @@ export async function trainCommand(argv: string[]): Promise<number> {
   const target = optString(args, 'target') ?? 'delta';
   if (target !== 'delta' && target !== 'full') throw new Error(`cglab ${cmd}: --target is '${target}', expected delta or full`);
 
-  const memoryGb = numberOption(args, 'memory-gb', cmd, 2) as number;
-  if (!(memoryGb > 0)) throw new Error(`cglab ${cmd}: --memory-gb must be a positive size in GB, got ${memoryGb}`);
-  // The positions and forces of every frame as float32: what the in-memory path holds at least.
-  const setGb = (set.nFrames * set.nAtoms * 3 * 4 * 2) / 1e9;
-  const stream = args.options.has('stream') || setGb > memoryGb;
+  const { stream, why } = streamChoice(args, cmd, set);
   const maxFrames = numberOption(args, 'frames', cmd);
-  if (stream && maxFrames !== undefined) throw new Error(`cglab ${cmd}: --frames strides over frames held in memory; a streamed set (--stream, or more than --memory-gb ${memoryGb}) trains on every frame`);
+  if (stream && maxFrames !== undefined) throw new Error(`cglab ${cmd}: --frames strides over frames held in memory; a streamed set (${why}) trains on every frame`);
   const mapOptions = {
     forceMap: (optString(args, 'force-map') ?? 'auto') as ForceMapChoice,
     temperature: numberOption(args, 'temperature', cmd),
@@ -101,7 +97,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   let cg: CGData;
   let trainingData: ForceData | StreamedForceData;
   if (stream) {
-    process.stderr.write(`cglab ${cmd}: streaming ${set.nFrames} frames of ${data} (${setGb.toFixed(2)} GB of positions and forces${args.options.has('stream') ? '' : `, more than --memory-gb ${memoryGb}`})\n`);
+    process.stderr.write(`cglab ${cmd}: streaming ${data} (${why})\n`);
     const bar = progressBar('statistics pass');
     const streamed = await streamForceData(set, spec, { ...mapOptions, seed, onRead: (done, total) => bar.update(done, total) });
     bar.done(`force map, ${streamed.cg.trajectory.nFrames} prior frames, ${streamed.data.validation.positions.length / (3 * streamed.cg.trajectory.nAtoms)} validation frames`);

@@ -112,10 +112,29 @@ function trrPart(path: string, opts: FrameSetOptions): PartReader {
   };
 }
 
+/**
+ * The one whole-read file a set keeps in memory, so that blocks read one after another from the
+ * same file (the frames of a sample, the runs of a window) decode it once.
+ */
+class LastFile {
+  private path?: string;
+  private traj?: Trajectory;
+
+  get(path: string, read: () => Trajectory): Trajectory {
+    if (this.path !== path || !this.traj) {
+      this.traj = undefined;
+      this.traj = read();
+      this.path = path;
+    }
+    return this.traj;
+  }
+}
+
 /** A reader that decodes the whole file (NPZ, PDB, XYZ, DCD and others): read once here to count. */
-function wholePart(path: string, opts: FrameSetOptions): PartReader {
+function wholePart(path: string, opts: FrameSetOptions, cache: LastFile): PartReader {
   const read = { top: opts.top, lammpsUnits: opts.lammpsUnits, requireTopology: opts.requireTopology };
-  const peek = readCoordinates(path, read);
+  const load = () => cache.get(path, () => readCoordinates(path, read));
+  const peek = load();
   const slice = (t: Trajectory, a: number, b: number): Trajectory => {
     const cut = (arr: Float32Array | undefined, per: number) => arr?.subarray(a * per, b * per);
     const per = 3 * t.nAtoms;
@@ -128,7 +147,6 @@ function wholePart(path: string, opts: FrameSetOptions): PartReader {
       time: cut(t.time, 1),
     }, path);
   };
-  const load = () => readCoordinates(path, read);
   return {
     frames: peek.nFrames,
     nAtoms: peek.nAtoms,
@@ -160,7 +178,7 @@ function hdf5Part(path: string, opts: FrameSetOptions): PartReader {
   };
 }
 
-function partReader(path: string, opts: FrameSetOptions): PartReader {
+function partReader(path: string, opts: FrameSetOptions, cache: LastFile): PartReader {
   const withTop = (nAtoms: number) => (opts.top === undefined ? undefined : topologyFromPdb(opts.top, nAtoms, path));
   if (isHdf5Path(path)) return hdf5Part(path, opts);
   switch (extname(path).toLowerCase()) {
@@ -191,7 +209,7 @@ function partReader(path: string, opts: FrameSetOptions): PartReader {
       };
     }
     default:
-      return wholePart(path, opts);
+      return wholePart(path, opts, cache);
   }
 }
 
@@ -213,7 +231,8 @@ function sameAtoms(a: Topology, b: Topology): number {
  */
 export function openFrameSet(paths: readonly string[], opts: FrameSetOptions = {}): FrameSet {
   if (paths.length === 0) throw new Error('no data files given');
-  const readers = paths.map((p) => partReader(p, opts));
+  const cache = new LastFile();
+  const readers = paths.map((p) => partReader(p, opts, cache));
   const [r0] = readers;
   const topology = readers.find((r) => r.topology)?.topology;
   const topologyFile = paths[readers.findIndex((r) => r.topology)];
@@ -357,4 +376,67 @@ export function expandDataPaths(args: readonly string[]): string[] {
     if (files.length === 0) throw new Error(`${a}: no file matches this pattern`);
     return files;
   });
+}
+
+/** First index of sorted `a` that is ≥ v. */
+export function lowerBound(a: Int32Array, v: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Chosen frames of a set, gathered from its blocks as they stream past: a part of the set held
+ * in memory (a sample, the validation frames) while the rest is only read.
+ */
+export class FrameSelection {
+  readonly positions: Float32Array;
+  readonly forces?: Float32Array;
+  readonly box?: Float32Array;
+  private readonly per: number;
+
+  /** @param frames sorted set indices of the frames to keep. */
+  constructor(private readonly set: FrameSet, readonly frames: Int32Array, opts: { box?: boolean } = {}) {
+    this.per = 3 * set.nAtoms;
+    this.positions = new Float32Array(frames.length * this.per);
+    if (set.hasForces) this.forces = new Float32Array(frames.length * this.per);
+    if (opts.box) this.box = new Float32Array(frames.length * 9);
+  }
+
+  /** Keep the chosen frames that `block` holds. */
+  take(block: FrameBlock): void {
+    const { per, frames } = this;
+    const copy = (to: Float32Array | undefined, from: Float32Array | undefined, size: number, k: number, row: number, what: string) => {
+      if (!to) return;
+      if (!from) throw new Error(`frame ${frames[k]} of the data set has no ${what}`);
+      to.set(from.subarray(row * size, (row + 1) * size), k * size);
+    };
+    for (let k = lowerBound(frames, block.start); k < frames.length && frames[k] < block.start + block.nFrames; k++) {
+      const row = frames[k] - block.start;
+      copy(this.positions, block.positions, per, k, row, 'positions');
+      copy(this.forces, block.forces, per, k, row, 'forces');
+      copy(this.box, block.box, 9, k, row, 'box');
+    }
+  }
+
+  /** The kept frames, with the set's topology and provenance. */
+  trajectory(source: string): Trajectory {
+    const { set } = this;
+    return makeTrajectory({ topology: set.topology, nFrames: this.frames.length, nAtoms: set.nAtoms, positions: this.positions, forces: this.forces, box: this.box, provenance: set.provenance }, source);
+  }
+}
+
+/**
+ * Frames `frames` (sorted set indices) of `set` read one by one, without reading the frames
+ * between them where the format allows: a sample of a set larger than memory.
+ */
+export async function readFrames(set: FrameSet, frames: Int32Array, source: string, opts: { box?: boolean } = {}): Promise<Trajectory> {
+  const picked = new FrameSelection(set, frames, opts);
+  for (const f of frames) for await (const b of set.blocks(f, f + 1, 1)) picked.take(b);
+  return picked.trajectory(source);
 }

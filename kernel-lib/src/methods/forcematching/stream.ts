@@ -18,9 +18,7 @@
  * over the whole set, and no frame is seen twice in an epoch.
  */
 import { ForceCovariance, projectForces } from '../../cg/forceMap.js';
-import type { FrameBlock } from '../../io/frameBlocks.js';
-import type { FrameSet } from '../../io/frameSet.js';
-import { makeTrajectory, type Trajectory } from '../../io/trajectory.js';
+import { FrameSelection, lowerBound, type FrameSet } from '../../io/frameSet.js';
 import { permutation } from '../../nn/epochLoop.js';
 import type { JsonObject } from '../../nn/params.js';
 import { Random } from '../../util/random.js';
@@ -65,42 +63,6 @@ function sampleIndices(n: number, k: number, rng: Random): Int32Array {
   return Int32Array.from(chosen).sort();
 }
 
-/** First index of sorted `a` that is ≥ v. */
-function lowerBound(a: Int32Array, v: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/** Frames `wanted` (sorted set indices) as one all-atom trajectory, filled block by block. */
-class FramePicker {
-  readonly positions: Float32Array;
-  readonly forces: Float32Array;
-
-  constructor(readonly wanted: Int32Array, private readonly per: number) {
-    this.positions = new Float32Array(wanted.length * per);
-    this.forces = new Float32Array(wanted.length * per);
-  }
-
-  take(block: FrameBlock): void {
-    const { per } = this;
-    for (let k = lowerBound(this.wanted, block.start); k < this.wanted.length && this.wanted[k] < block.start + block.nFrames; k++) {
-      const row = this.wanted[k] - block.start;
-      this.positions.set(block.positions.subarray(row * per, (row + 1) * per), k * per);
-      this.forces.set((block.forces as Float32Array).subarray(row * per, (row + 1) * per), k * per);
-    }
-  }
-
-  trajectory(set: FrameSet, source: string): Trajectory {
-    return makeTrajectory({ topology: set.topology, nFrames: this.wanted.length, nAtoms: set.nAtoms, positions: this.positions, forces: this.forces, provenance: set.provenance }, source);
-  }
-}
-
 /**
  * Map a frame set for streamed force matching (see the module comment); reads every frame once.
  * @throws Error as {@link mapDataset} does (no topology or forces, a map that does not fit, an
@@ -118,8 +80,8 @@ export async function streamForceData(set: FrameSet, spec: MapSpec, opts: Omit<M
   const per = 3 * set.nAtoms;
   const nVal = Math.min(sizes.validationFrames, Math.round(0.1 * n));
   if (nVal < 1 || n - nVal < 1) throw new Error(`${src}: ${n} frames cannot be split into training and validation frames; give more frames`);
-  const validation = new FramePicker(sampleIndices(n, nVal, new Random(opts.seed ?? 1)), per);
-  const prior = new FramePicker(Int32Array.from(strided(n, sizes.priorFrames)), per);
+  const validation = new FrameSelection(set, sampleIndices(n, nVal, new Random(opts.seed ?? 1)));
+  const prior = new FrameSelection(set, Int32Array.from(strided(n, sizes.priorFrames)));
   const { kind, constraints } = forceMapPlan(set.topology, set.provenance, opts);
   const covariance = kind === 'optimal' ? new ForceCovariance(set.nAtoms, constraints) : undefined;
   let read = 0;
@@ -131,10 +93,10 @@ export async function streamForceData(set: FrameSet, spec: MapSpec, opts: Omit<M
     opts.onRead?.(read, n);
   }
   const mapOpts = { ...opts, forceCovariance: covariance };
-  const cg = mapDataset(prior.trajectory(set, src), spec, mapOpts);
-  const val = mapDataset(validation.trajectory(set, src), spec, { ...mapOpts, forceMap: kind, source: `${src} (validation frames)` }).trajectory;
+  const cg = mapDataset(prior.trajectory(src), spec, mapOpts);
+  const val = mapDataset(validation.trajectory(src), spec, { ...mapOpts, forceMap: kind, source: `${src} (validation frames)` }).trajectory;
   const { map, forceMap } = cg;
-  const valFrames = validation.wanted;
+  const valFrames = validation.frames;
   const nChunks = Math.ceil(n / sizes.chunk);
   const perWindow = Math.max(1, Math.floor(sizes.window / sizes.chunk));
 

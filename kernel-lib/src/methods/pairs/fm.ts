@@ -89,6 +89,11 @@ export function typePairs(typeNames: readonly string[]): [string, string][] {
  */
 export function basesFromData(data: LiquidData, cutoff: number, spacing: number): { set: PairBasisSet; rMin: Map<string, number> } {
   const rMin = smallestDistances(data, cutoff);
+  return { set: basesFromDistances(data, rMin, cutoff, spacing), rMin };
+}
+
+/** The bases of {@link basesFromData} from smallest distances found elsewhere (e.g. over a stream). */
+function basesFromDistances(data: Pick<LiquidData, 'typeNames' | 'source'>, rMin: Map<string, number>, cutoff: number, spacing: number): PairBasisSet {
   const pairs = typePairs(data.typeNames).map(([a, b]) => {
     const r = rMin.get(`${a}-${b}`) as number;
     if (!Number.isFinite(r)) throw new Error(`${data.source}: no ${a}-${b} pair comes within the cut-off ${cutoff} nm in any frame`);
@@ -96,7 +101,107 @@ export function basesFromData(data: LiquidData, cutoff: number, spacing: number)
     const m = Math.ceil((cutoff - r) / spacing - 1e-9);
     return { a, b, basis: new PairBasis(cutoff - m * spacing, cutoff, spacing) };
   });
-  return { set: new PairBasisSet(data.typeNames, pairs), rMin };
+  return new PairBasisSet(data.typeNames, pairs);
+}
+
+/**
+ * The normal equations of the fit, accumulated frame by frame and per block of frames (for the
+ * error estimate), over frames given in one piece or many.
+ */
+class NormalEquations {
+  private readonly k: number;
+  private readonly kk: number;
+  private readonly nb: number;
+  private readonly bondTypes: ReturnType<typeof bondLayout>;
+  private readonly angleTypes: ReturnType<typeof angleLayout>;
+  private readonly rows: number;
+  private readonly blocks: number;
+  private readonly ata: Float64Array[];
+  private readonly atf: Float64Array[];
+  private readonly ftf: Float64Array;
+  private readonly a: Float64Array;
+  private readonly full: Float64Array;
+  /** Frames accumulated. */
+  used = 0;
+
+  /** @param layout any part of the data (types, bonds and angles are the same in every part). */
+  constructor(layout: LiquidData, private readonly set: PairBasisSet, private readonly total: number, private readonly o: PairFmOptions) {
+    this.k = set.size;
+    this.bondTypes = bondLayout(layout);
+    this.angleTypes = angleLayout(layout);
+    // Two more unknowns per bond type, after the spline coefficients: U = a r²/2 − c r is a
+    // harmonic bond with k = a, r0 = c/a, and its forces are linear in (a, c); likewise for
+    // angles, U = a θ²/2 − c θ.
+    this.nb = 2 * this.bondTypes.names.length;
+    this.kk = this.k + this.nb + 2 * this.angleTypes.names.length;
+    this.rows = 3 * layout.n;
+    this.blocks = Math.max(1, Math.min(o.blocks ?? 5, total));
+    this.ata = Array.from({ length: this.blocks }, () => new Float64Array(this.kk * this.kk));
+    this.atf = Array.from({ length: this.blocks }, () => new Float64Array(this.kk));
+    this.ftf = new Float64Array(this.blocks);
+    this.a = new Float64Array(this.rows * this.k);
+    this.full = this.kk === this.k ? this.a : new Float64Array(this.rows * this.kk);
+  }
+
+  /**
+   * Add the frames of `data`, which are frames `first`… of the whole; false when interrupted.
+   * @throws Error when the part has no forces.
+   */
+  add(data: LiquidData, first: number): boolean {
+    if (!data.forces) throw new Error(`${data.source}: force matching needs mapped forces, and the file has none`);
+    const { set, k, kk, nb, rows, blocks, a, full, o } = this;
+    for (let f = 0; f < data.frames; f++) {
+      if (o.signal?.aborted) return false;
+      const b = Math.min(blocks - 1, Math.floor(((first + f) * blocks) / this.total));
+      const box = data.box.subarray(3 * f, 3 * f + 3);
+      set.forceDesign(data.positions, box, data, 3 * data.n * f, a);
+      if (kk > k) {
+        addBondDesign(data, f, box, this.bondTypes, a, k, full, kk);
+        addAngleDesign(data, f, box, this.angleTypes, k + nb, full, kk);
+      }
+      const target = (data.forces as Float64Array).subarray(3 * data.n * f, 3 * data.n * (f + 1));
+      accumulateNormal(full, target, 0, rows, kk, this.ata[b], this.atf[b]);
+      for (let i = 0; i < rows; i++) this.ftf[b] += target[i] ** 2;
+      this.used++;
+      o.onProgress?.(this.used, this.total);
+    }
+    return true;
+  }
+
+  /** The solution, its block errors and residual; `layout` as given to the constructor. */
+  solve(layout: LiquidData, rMin: Map<string, number>): PairFmResult {
+    const { set, k, kk, nb, rows, ata, atf, ftf, used, o } = this;
+    if (used === 0) throw new Error('force matching: interrupted before any frame was read');
+    const sum = (ms: Float64Array[]) => ms.reduce((acc, m) => acc.map((v, i) => v + m[i]), new Float64Array(ms[0].length));
+    const total = sum(ata);
+    const rhs = sum(atf);
+    const solution = solvePenalised(set, total, rhs, o.regularisation ?? 1e-3);
+    const theta = solution.slice(0, k);
+    // Residual from the normal equations: |F − Aθ|² = FᵀF − 2θᵀAᵀF + θᵀAᵀAθ.
+    const fsq = ftf.reduce((s, v) => s + v, 0);
+    let quad = 0;
+    for (let i = 0; i < kk; i++) {
+      quad += solution[i] * total[i * kk + i] * solution[i];
+      for (let j = i + 1; j < kk; j++) quad += 2 * solution[i] * total[i * kk + j] * solution[j];
+    }
+    const residual = (fsq - 2 * solution.reduce((s, t, i) => s + t * rhs[i], 0) + quad) / (used * rows);
+    const filled = [...ata.keys()].filter((b) => ata[b].some((v) => v !== 0));
+    const thetaError = new Float64Array(k).fill(NaN);  // spline coefficients only
+    if (filled.length > 1) {
+      const per = filled.map((b) => solvePenalised(set, ata[b], atf[b], o.regularisation ?? 1e-3));
+      for (let i = 0; i < k; i++) {
+        const mean = per.reduce((s, t) => s + t[i], 0) / per.length;
+        const v = per.reduce((s, t) => s + (t[i] - mean) ** 2, 0) / (per.length - 1);
+        thetaError[i] = Math.sqrt(v / per.length);
+      }
+    }
+    return {
+      basis: set, theta, thetaError, residual, meanSquaredForce: fsq / (used * rows), frames: used,
+      rMinSampled: Object.fromEntries(rMin),
+      ...(nb > 0 ? { bonds: fittedBonds(layout, this.bondTypes, solution.subarray(k)) } : {}),
+      ...(this.angleTypes.names.length ? { angles: fittedAngles(layout, this.angleTypes, solution.subarray(k + nb)) } : {}),
+    };
+  }
 }
 
 /**
@@ -106,67 +211,37 @@ export function basesFromData(data: LiquidData, cutoff: number, spacing: number)
 export function forceMatchPairs(data: LiquidData, o: PairFmOptions): PairFmResult {
   if (!data.forces) throw new Error(`${data.source}: force matching needs mapped forces, and the file has none`);
   const { set, rMin } = basesFromData(data, o.cutoff, o.spacing);
-  const k = set.size;
-  const bondTypes = bondLayout(data);
-  const angleTypes = angleLayout(data);
-  // Two more unknowns per bond type, after the spline coefficients: U = a r²/2 − c r is a
-  // harmonic bond with k = a, r0 = c/a, and its forces are linear in (a, c); likewise for
-  // angles, U = a θ²/2 − c θ.
-  const nb = 2 * bondTypes.names.length;
-  const kk = k + nb + 2 * angleTypes.names.length;
-  const rows = 3 * data.n;
-  const blocks = Math.max(1, Math.min(o.blocks ?? 5, data.frames));
-  const ata = Array.from({ length: blocks }, () => new Float64Array(kk * kk));
-  const atf = Array.from({ length: blocks }, () => new Float64Array(kk));
-  const ftf = new Float64Array(blocks);
-  const a = new Float64Array(rows * k);
-  const full = kk === k ? a : new Float64Array(rows * kk);
-  let used = 0;
-  for (let f = 0; f < data.frames; f++) {
-    if (o.signal?.aborted) break;
-    const b = Math.min(blocks - 1, Math.floor((f * blocks) / data.frames));
-    const box = data.box.subarray(3 * f, 3 * f + 3);
-    set.forceDesign(data.positions, box, data, 3 * data.n * f, a);
-    if (kk > k) {
-      addBondDesign(data, f, box, bondTypes, a, k, full, kk);
-      addAngleDesign(data, f, box, angleTypes, k + nb, full, kk);
-    }
-    const target = (data.forces as Float64Array).subarray(3 * data.n * f, 3 * data.n * (f + 1));
-    accumulateNormal(full, target, 0, rows, kk, ata[b], atf[b]);
-    for (let i = 0; i < rows; i++) ftf[b] += target[i] ** 2;
-    used++;
-    o.onProgress?.(used, data.frames);
+  const eq = new NormalEquations(data, set, data.frames, o);
+  eq.add(data, 0);
+  return eq.solve(data, rMin);
+}
+
+/**
+ * {@link forceMatchPairs} over frames read part by part, for data larger than memory: `parts`
+ * is called twice (pass 0 finds the smallest distances that set the bases, pass 1 accumulates
+ * the normal equations) and must give the same frames in the same order both times. The result
+ * is that of the frames in one piece, exactly: the smallest distances are minima over the parts,
+ * and each frame goes to the same error block and is added in the same order.
+ * @throws Error as {@link forceMatchPairs} does, and for no frames.
+ */
+export async function forceMatchPairsStreamed(parts: (pass: 0 | 1) => AsyncIterable<LiquidData>, o: PairFmOptions): Promise<PairFmResult> {
+  let layout: LiquidData | undefined;
+  const rMin = new Map<string, number>();
+  let total = 0;
+  for await (const d of parts(0)) {
+    if (!d.forces) throw new Error(`${d.source}: force matching needs mapped forces, and the file has none`);
+    layout ??= d;
+    for (const [key, r] of smallestDistances(d, o.cutoff)) rMin.set(key, Math.min(rMin.get(key) ?? Infinity, r));
+    total += d.frames;
   }
-  if (used === 0) throw new Error('force matching: interrupted before any frame was read');
-  const sum = (ms: Float64Array[]) => ms.reduce((acc, m) => acc.map((v, i) => v + m[i]), new Float64Array(ms[0].length));
-  const total = sum(ata);
-  const rhs = sum(atf);
-  const solution = solvePenalised(set, total, rhs, o.regularisation ?? 1e-3);
-  const theta = solution.slice(0, k);
-  // Residual from the normal equations: |F − Aθ|² = FᵀF − 2θᵀAᵀF + θᵀAᵀAθ.
-  const fsq = ftf.reduce((s, v) => s + v, 0);
-  let quad = 0;
-  for (let i = 0; i < kk; i++) {
-    quad += solution[i] * total[i * kk + i] * solution[i];
-    for (let j = i + 1; j < kk; j++) quad += 2 * solution[i] * total[i * kk + j] * solution[j];
+  if (!layout) throw new Error('force matching: no frames');
+  const eq = new NormalEquations(layout, basesFromDistances(layout, rMin, o.cutoff, o.spacing), total, o);
+  let first = 0;
+  for await (const d of parts(1)) {
+    if (!eq.add(d, first)) break;
+    first += d.frames;
   }
-  const residual = (fsq - 2 * solution.reduce((s, t, i) => s + t * rhs[i], 0) + quad) / (used * rows);
-  const filled = [...ata.keys()].filter((b) => ata[b].some((v) => v !== 0));
-  const thetaError = new Float64Array(k).fill(NaN);  // spline coefficients only
-  if (filled.length > 1) {
-    const per = filled.map((b) => solvePenalised(set, ata[b], atf[b], o.regularisation ?? 1e-3));
-    for (let i = 0; i < k; i++) {
-      const mean = per.reduce((s, t) => s + t[i], 0) / per.length;
-      const v = per.reduce((s, t) => s + (t[i] - mean) ** 2, 0) / (per.length - 1);
-      thetaError[i] = Math.sqrt(v / per.length);
-    }
-  }
-  return {
-    basis: set, theta, thetaError, residual, meanSquaredForce: fsq / (used * rows), frames: used,
-    rMinSampled: Object.fromEntries(rMin),
-    ...(nb > 0 ? { bonds: fittedBonds(data, bondTypes, solution.subarray(k)) } : {}),
-    ...(angleTypes.names.length ? { angles: fittedAngles(data, angleTypes, solution.subarray(k + nb)) } : {}),
-  };
+  return eq.solve(layout, rMin);
 }
 
 /** Bond type index of each bond of `data.bondPairs` ("A-B" of the ordered bead types). */
