@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { dumpIndex, readLammpsDump, streamLammpsDump, type DumpBlock } from 'cglab/io/lammpsDump';
 import { readCoordinates } from 'cglab/io/dataset';
 import { fileInfo, formatInfo } from 'cglab/cli/info';
+import { parseArgs } from 'cglab/cli/args';
+import { unitsOption } from 'cglab/cli/dataArgs';
 import { EV_TO_KJ, lammpsUnitStyle } from 'cglab/units';
 
 const dir = mkdtempSync(join(tmpdir(), 'cglab-dump-'));
@@ -176,4 +178,18 @@ test('readCoordinates takes .lammpstrj and .dump (units declared); cglab info de
   assert.match(text, /units +length angstrom, time fs, energy kcal\/mol, force kcal\/mol\/angstrom/);
   assert.match(text, /positions +text \(x y z\) +\[2, 3, 3\]/);
   assert.match(text, /precision +text, as printed/);
+  // cglab info --units metal: the style of a dump that does not declare one.
+  const metal = fileInfo(path, { lammpsUnits: 'metal' });
+  assert.equal(metal.units!.force, 'eV/angstrom');
+  assert.deepEqual(metal.box!.lengths, info.box!.lengths, 'metal and real share the ångström');
+});
+
+test('--units of the commands: a LAMMPS style, or quantity=unit pairs for HDF5, checked', () => {
+  const parse = (v: string) => unitsOption(parseArgs(['--units', v], { valued: ['units'] }, 'x'), 'x');
+  assert.deepEqual(parse('real'), { lammpsUnits: 'real', hdf5Units: { length: 'angstrom', time: 'fs', force: 'kcal/mol/angstrom' } });
+  assert.deepEqual(parse('metal').hdf5Units, { length: 'angstrom', time: 'ps' }, 'eV/Å has no cglab unit name: left to the file');
+  assert.deepEqual(parse('length=angstrom,force=kcal/mol/angstrom'), { hdf5Units: { length: 'angstrom', force: 'kcal/mol/angstrom' } });
+  assert.throws(() => parse('furlong'), /cglab x: --units furlong: unknown LAMMPS units style 'furlong'.*or give quantity=unit pairs/);
+  assert.throws(() => parse('size=nm'), /'size=nm' is not quantity=unit with a quantity among length, time/);
+  assert.throws(() => parse('length=parsec'), /--units length=parsec: unknown length unit 'parsec'/);
 });

@@ -4,6 +4,7 @@
  * one set of frames (io/frameSet.ts).
  */
 import { expandDataPaths, openFrameSet, type FrameSet, type FrameSetOptions } from '../io/frameSet.js';
+import { INTERNAL_UNITS, lammpsUnitStyle, toInternal, type Quantity, type Units } from '../units.js';
 import { optList, optString, type ParsedArgs } from './args.js';
 import { numberOption } from './train.js';
 
@@ -14,10 +15,52 @@ export function dataFiles(args: ParsedArgs, command: string, what: string): stri
   return expandDataPaths(given);
 }
 
-/** `--data` (with `--top`) as one set of frames, and a label that names it in messages. */
+/**
+ * `--units`: the units of files that do not declare their own. A LAMMPS units style (`real`,
+ * `metal`, …) for dumps without ITEM: UNITS, which also gives HDF5 files the style's length,
+ * time and force units; or `quantity=unit,…` (`length=angstrom,force=kcal/mol/angstrom`, as mlcg
+ * stores them) for HDF5 files. Units a file declares win.
+ * @throws Error naming the option for an unknown style, quantity or unit.
+ */
+export function unitsOption(args: ParsedArgs, command: string): { lammpsUnits?: string; hdf5Units?: Partial<Units> } {
+  const v = optString(args, 'units');
+  if (v === undefined) return {};
+  const where = `cglab ${command}: --units ${v}`;
+  if (!v.includes('=')) {
+    let names: Units;
+    try {
+      names = lammpsUnitStyle(v).names;
+    } catch (e) {
+      throw new Error(`${where}: ${(e as Error).message}; or give quantity=unit pairs such as length=angstrom,force=kcal/mol/angstrom`);
+    }
+    const known = (['length', 'time', 'force'] as Quantity[]).filter((q) => {
+      try {
+        toInternal(q, names[q]);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    return { lammpsUnits: v, hdf5Units: Object.fromEntries(known.map((q) => [q, names[q]])) };
+  }
+  const units: Partial<Units> = {};
+  for (const pair of v.split(',')) {
+    const [q, u] = pair.split('=').map((t) => t.trim());
+    if (!Object.hasOwn(INTERNAL_UNITS, q) || !u) throw new Error(`${where}: '${pair}' is not quantity=unit with a quantity among ${Object.keys(INTERNAL_UNITS).join(', ')}`);
+    try {
+      toInternal(q as Quantity, u);
+    } catch (e) {
+      throw new Error(`${where}: ${(e as Error).message}`);
+    }
+    units[q as Quantity] = u;
+  }
+  return { hdf5Units: units };
+}
+
+/** `--data` (with `--top` and `--units`) as one set of frames, and a label that names it in messages. */
 export function dataSet(args: ParsedArgs, command: string, what: string, opts: Omit<FrameSetOptions, 'top'> = {}): { set: FrameSet; label: string } {
   const files = dataFiles(args, command, what);
-  const set = openFrameSet(files, { ...opts, top: optString(args, 'top') });
+  const set = openFrameSet(files, { ...unitsOption(args, command), ...opts, top: optString(args, 'top') });
   const label = files.length === 1 ? files[0] : `${files.length} files (${files[0]} … ${files[files.length - 1]})`;
   return { set, label };
 }

@@ -17,6 +17,7 @@ import { xtcIndex } from '../io/xtc.js';
 import type { Topology } from '../topology/topology.js';
 import type { Units } from '../units.js';
 import { optString, parseArgs } from './args.js';
+import { unitsOption } from './dataArgs.js';
 
 /** One array of an NPZ or NPY file, or one a trajectory file stores (first dimension: the frames holding it). */
 export interface ArrayInfo {
@@ -125,11 +126,11 @@ function trajectoryInfo(t: Trajectory): Partial<FileInfo> {
 }
 
 /** Frame indexes of the streaming formats, by extension: what they hold without decoding frames. */
-const SUMMARIES: Record<string, (path: string) => TrajectorySummary> = {
+const SUMMARIES: Record<string, (path: string, lammpsUnits?: string) => TrajectorySummary> = {
   trr: (path) => trrIndex(path).summary,
   xtc: (path) => xtcIndex(path).summary,
-  lammpstrj: (path) => dumpSummary(path),
-  dump: (path) => dumpSummary(path),
+  lammpstrj: (path, units) => dumpSummary(path, { units }),
+  dump: (path, units) => dumpSummary(path, { units }),
 };
 
 function summaryInfo(s: TrajectorySummary, path: string, top: string | undefined): Partial<FileInfo> {
@@ -157,14 +158,14 @@ function summaryInfo(s: TrajectorySummary, path: string, top: string | undefined
  * @param opts.top PDB giving the topology of a data set, DCD, TRR, XTC or dump without one.
  * @throws Error naming the file for anything its reader rejects.
  */
-export function fileInfo(path: string, opts: { top?: string } = {}): FileInfo {
+export function fileInfo(path: string, opts: { top?: string; lammpsUnits?: string } = {}): FileInfo {
   if (isHdf5Path(path)) return hdf5Info(path, opts.top);
   const format = extname(path).slice(1).toLowerCase();
   if (format === 'npy') {
     const a = readNpy(path);
     return { file: path, format, arrays: [{ name: basename(path, extname(path)), dtype: a.dtype, shape: a.shape }] };
   }
-  if (Object.hasOwn(SUMMARIES, format)) return { file: path, format, ...summaryInfo(SUMMARIES[format](path), path, opts.top) };
+  if (Object.hasOwn(SUMMARIES, format)) return { file: path, format, ...summaryInfo(SUMMARIES[format](path, opts.lammpsUnits), path, opts.top) };
   if (format !== 'npz') return { file: path, format, ...trajectoryInfo(readCoordinates(path, opts)) };
   const npz = readNpz(path);
   const arrays = npz.names.map((name) => {
@@ -256,11 +257,12 @@ export function formatInfo(info: FileInfo): string {
 
 /** Run `cglab info` with `argv` (after the command name); resolves to the exit code. */
 export async function infoCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { valued: ['top'], flags: ['json'] }, 'info');
+  const args = parseArgs(argv, { valued: ['top', 'units'], flags: ['json'] }, 'info');
   if (args.positional.length !== 1) {
     throw new Error(`cglab info: expected one file, got ${args.positional.length} (usage: cglab info <file> [--top file.pdb] [--json])`);
   }
-  const info = fileInfo(args.positional[0], { top: optString(args, 'top') });
+  const { lammpsUnits } = unitsOption(args, 'info');
+  const info = fileInfo(args.positional[0], { top: optString(args, 'top'), lammpsUnits });
   process.stdout.write(args.options.has('json') ? JSON.stringify(info, null, 2) + '\n' : formatInfo(info) + '\n');
   return 0;
 }

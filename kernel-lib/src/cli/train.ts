@@ -54,7 +54,7 @@ export function abortOnSigint(ac: AbortController, message: string): () => void 
 
 export async function trainCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'arcg') {
-    return trainArcgCommand(parseArgs(argv.slice(1), { valued: ['top', 'map', 'model', 'seed', 'out', 'temperature', 'frames'], multi: ['data'], flags: ['resume'] }, 'train arcg'));
+    return trainArcgCommand(parseArgs(argv.slice(1), { valued: ['top', 'units', 'map', 'model', 'seed', 'out', 'temperature', 'frames'], multi: ['data'], flags: ['resume'] }, 'train arcg'));
   }
   if (argv[0] === 'autograin') return trainAutograinCommand(parseArgs(argv.slice(1), TRAIN_AUTOGRAIN_OPTIONS, 'train autograin'));
   if (argv[0] === 'embedded') {
@@ -63,7 +63,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   const cmd = 'train forcematching';
   const args = parseArgs(argv, {
-    valued: ['top', 'map', 'model', 'epochs', 'seed', 'out', 'temperature', 'force-map', 'frames', 'batch-size', 'lr', 'target', 'memory-gb'],
+    valued: ['top', 'units', 'map', 'model', 'epochs', 'seed', 'out', 'temperature', 'force-map', 'frames', 'batch-size', 'lr', 'target', 'memory-gb'],
     multi: ['data'],
     flags: ['resume', 'stream'],
   }, 'train');

@@ -29,7 +29,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { PairTable } from '../cg/pairTable.js';
-import { ANGSTROM_TO_NM, EV_TO_KJ, KCAL_TO_KJ } from '../units.js';
+import { lammpsUnitStyle } from '../units.js';
 import { writeFileAtomic } from './atomic.js';
 import { parseDecimal } from './decimal.js';
 
@@ -194,9 +194,9 @@ export interface LammpsTableSection {
  * → kJ/mol, force (kcal/mol/Å, eV/Å) → kJ/mol/nm.
  */
 export function lammpsUnitFactors(units: LammpsUnits): { length: number; energy: number; force: number } {
-  const energy = units === 'real' ? KCAL_TO_KJ : units === 'metal' ? EV_TO_KJ : Number.NaN;
-  if (Number.isNaN(energy)) throw new Error(`LAMMPS units must be 'real' or 'metal', got ${JSON.stringify(units)}`);
-  return { length: ANGSTROM_TO_NM, energy, force: energy / ANGSTROM_TO_NM };
+  if (units !== 'real' && units !== 'metal') throw new Error(`LAMMPS units must be 'real' or 'metal', got ${JSON.stringify(units)}`);
+  const { length, energy, force } = lammpsUnitStyle(units);
+  return { length, energy, force };
 }
 
 const UNIT_NAMES: Record<LammpsUnits, { energy: string; force: string }> = {
