@@ -92,6 +92,20 @@ test('Plateau: a steadily falling noisy loss is never settled, a flat one is set
   for (let k = 1; k < 2 * w; k++) assert.equal(flat.push(3 + rng.normal()), false);
 });
 
+test('Plateau: a rising loss is not settled either, and rise() measures it against the lowest window', () => {
+  const w = 20;
+  const rng = new Random(6);
+  const rising = new Plateau(w);
+  for (let k = 0; k < 6 * w; k++) assert.equal(rising.push(10 + 0.5 * k + rng.normal()), false, `a rising loss settled at step ${k + 1}`);
+  const r = rising.rise();
+  // Lowest window: the first (mean 10 + 0.5·9.5 = 14.75), last: 10 + 0.5·109.5 = 64.75.
+  assert.ok(r && Math.abs(r.lowest - 14.75) < 1 && Math.abs(r.rise - 50) < 1.5 && r.z > 20, JSON.stringify(r));
+  const flat = new Plateau(w);
+  for (let k = 0; k < 4 * w; k++) flat.push(rng.normal());
+  assert.ok(Math.abs((flat.rise() as { z: number }).z) < 4, 'a flat loss has no significant rise');
+  assert.equal(new Plateau(w).rise(), undefined);
+});
+
 test('Plateau refuses a window below 2 or not an integer', () => {
   for (const w of [1, 0, -3, 2.5, NaN]) assert.throws(() => new Plateau(w), /Plateau: window must be an integer ≥ 2, got/);
   assert.doesNotThrow(() => new Plateau(2));

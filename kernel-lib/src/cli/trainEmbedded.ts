@@ -73,7 +73,9 @@ export async function trainEmbeddedCommand(args: ParsedArgs): Promise<number> {
       onStep: (s) => {
         if (s.step % 50 === 0) bar.update(s.step, opts.maxSteps ?? 100_000, `${label()}a ${s.a.toExponential(2)} loss ${s.loss.toFixed(3)} kT`);
       },
-      onStage: (s) => process.stderr.write(`embedded ${label()}rung ${s.stage}: a ${s.a.toExponential(3)}, ${s.steps} steps${s.settled ? '' : ' (not settled)'}, loss ${s.loss.toFixed(3)} kT, next a ${s.next.toExponential(3)} at ESS ${(100 * s.ess).toFixed(0)} %${s.guard ? `, ${s.guard}` : ''}\n`),
+      onStage: (s) => process.stderr.write(s.diverged
+        ? `embedded ${label()}rung ${s.stage}: a ${s.a.toExponential(3)} diverged after ${s.steps} steps (window loss ${s.loss.toFixed(3)} kT): stepping back to the rung's start, retrying at a ${s.next.toExponential(3)} with learning rate halved\n`
+        : `embedded ${label()}rung ${s.stage}: a ${s.a.toExponential(3)}, ${s.steps} steps${s.settled ? '' : ' (not settled)'}, loss ${s.loss.toFixed(3)} kT, next a ${s.next.toExponential(3)} at ESS ${(100 * s.ess).toFixed(0)} %${s.guard ? `, ${s.guard}` : ''}\n`),
     }, 4096, (k, f, bound) => {
       if (count > 1) {
         saveEmbedded(join(out, 'fits', String(k)), target, system, f, { seed: seed + k, bound });

@@ -59,9 +59,10 @@ export function temperingEss(betaU: ArrayLike<number>, a: number, next: number):
 }
 
 /**
- * Decides when a noisy loss has stopped falling: it compares the means of the last two windows
- * of `window` values and calls the loss settled when the later one is not lower by more than
- * two standard errors of the difference.
+ * Decides when a noisy loss has settled: it compares the means of the last two windows of
+ * `window` values and calls the loss settled when they differ by no more than two standard
+ * errors of the difference — a loss still falling has not settled, and neither has one that
+ * rises (at a fixed target a rising loss means the optimiser is losing ground).
  */
 export class Plateau {
   private values: number[] = [];
@@ -76,14 +77,29 @@ export class Plateau {
     return this.values.length;
   }
 
-  /** Add a value; true when the last two full windows show no significant decrease. */
+  /** Add a value; true when the last two full windows show no significant change. */
   push(v: number): boolean {
     this.values.push(v);
     const w = this.window;
     if (this.values.length < 2 * w || this.values.length % w !== 0) return false;
     const last = stats(this.values.slice(-w));
     const prev = stats(this.values.slice(-2 * w, -w));
-    return prev.mean - last.mean <= 2 * Math.hypot(prev.se, last.se);
+    return Math.abs(prev.mean - last.mean) <= 2 * Math.hypot(prev.se, last.se);
+  }
+
+  /**
+   * How far the last full window's mean lies above the lowest window mean since the reset:
+   * the rise and its size in standard errors of the difference; undefined before two windows.
+   */
+  rise(): { lowest: number; last: number; rise: number; z: number } | undefined {
+    const w = this.window;
+    const n = Math.floor(this.values.length / w);
+    if (n < 2) return undefined;
+    const windows = Array.from({ length: n }, (_, k) => stats(this.values.slice(k * w, (k + 1) * w)));
+    const last = windows[n - 1];
+    const lowest = windows.slice(0, -1).reduce((b, x) => (x.mean < b.mean ? x : b));
+    const rise = last.mean - lowest.mean;
+    return { lowest: lowest.mean, last: last.mean, rise, z: rise / Math.hypot(lowest.se, last.se) };
   }
 
   /** Mean of the last window (NaN before one is full). */

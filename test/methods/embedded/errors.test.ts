@@ -4,7 +4,7 @@ import { initBackend } from 'cglab/backend/select';
 import { getSystem } from 'cglab/datasets/systems';
 import { embeddedTarget } from 'cglab/methods/embedded/modelDir';
 import { moleculeTarget, potentialTarget } from 'cglab/methods/embedded/target';
-import { fitEmbedded, NonFiniteEnergyError, type EmbeddedOptions } from 'cglab/methods/embedded/train';
+import { EmbeddedDivergenceError, fitEmbedded, NonFiniteEnergyError, type EmbeddedOptions } from 'cglab/methods/embedded/train';
 import { builtinForceField } from 'cglab/physics/forcefield';
 import type { Potential } from 'cglab/physics/potential';
 import { UNIT_KT_TEMPERATURE } from 'cglab/physics/toy';
@@ -112,4 +112,64 @@ test('alanine dipeptide: 60 generated coordinates, finite βU at the start, the 
     }
   }
   guard(1);
+});
+
+/**
+ * The harmonic target, with a loss that climbs step after step whenever a ≥ `from` during the
+ * first `attempts` attempts at it: an optimiser losing ground, as at a blow-up. The trainer's
+ * guard call, made at every change of a, tells the wrapper which factor is in force.
+ */
+function divergingTarget(from: number, attempts: number): { target: ReturnType<typeof harmonicTarget>; factors: number[] } {
+  const base = harmonicTarget();
+  const factors: number[] = [];
+  let a = 0;
+  let steps = 0;
+  let attempt = 0;
+  const target = {
+    ...base,
+    guard(next: number) {
+      a = next;
+      factors.push(next);
+      steps = 0;
+      if (next >= from) attempt++;
+      return undefined;
+    },
+    evaluate(q: Float64Array, n: number) {
+      const t = base.evaluate(q, n);
+      steps++;
+      if (a >= from && attempt <= attempts) for (let b = 0; b < n; b++) t.betaU[b] += (10 * steps) / a;
+      return t;
+    },
+  };
+  return { target, factors };
+}
+
+test('a rung whose loss diverges is stepped back from: the rung\'s start restored, retried with half the learning rate, and the run completes', async () => {
+  const { target } = divergingTarget(0.01, 1);
+  const stages: { a: number; diverged?: boolean; learningRate: number; next: number }[] = [];
+  const fit = await fitEmbedded(target, { ...small, maxSteps: 2000, schedule: [1e-3, 1e-2, 1], learningRate: 1e-3, seed: 2, onStage: (s) => stages.push(s) });
+  const diverged = stages.filter((s) => s.diverged);
+  assert.equal(diverged.length, 1, JSON.stringify(stages));
+  assert.equal(diverged[0].a, 1e-2);
+  assert.equal(diverged[0].next, 1e-2, 'an explicit schedule retries its own factor');
+  const after = stages[stages.indexOf(diverged[0]) + 1];
+  assert.equal(after.a, 1e-2);
+  assert.equal(after.learningRate, 5e-4);
+  assert.ok(fit.complete, 'the retried rung settles and the ladder reaches 1');
+});
+
+test('the adaptive ladder steps back half way in ln a; a rung that diverges every time stops the run with a diagnosis', async () => {
+  const first = divergingTarget(0.01, 1);
+  const stages: { a: number; diverged?: boolean; next: number }[] = [];
+  await fitEmbedded(first.target, { ...small, maxSteps: 600, aStart: 1e-3, seed: 2, onStage: (s) => stages.push(s) });
+  const d = stages.find((s) => s.diverged);
+  assert.ok(d, JSON.stringify(stages));
+  const before = stages[stages.indexOf(d) - 1];
+  assert.ok(Math.abs(d.next - Math.sqrt(before.a * d.a)) < 1e-12 * d.a, `retried at ${d.next}, between ${before.a} and ${d.a}`);
+
+  const always = divergingTarget(0.01, Infinity);
+  await assert.rejects(
+    fitEmbedded(always.target, { ...small, maxSteps: 5000, schedule: [1e-3, 1e-2, 1], seed: 2 }),
+    (e: Error) => e instanceof EmbeddedDivergenceError && /the loss diverged at a = 1\.000e-2 \(rung 1\): its window mean rose from .* kT by step \d+, after 3 step-backs/.test(e.message),
+  );
 });

@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Adam } from '../../nn/adam.js';
+import { assignSnapshot, snapshot } from '../../nn/epochLoop.js';
 import { HALF_LOG_2PI } from '../../nn/gaussianMlp.js';
 import { nextTemperingFactor, Plateau, temperingEss } from '../../md/tempering.js';
 import { Random } from '../../util/random.js';
@@ -57,6 +58,16 @@ export interface EmbeddedOptions {
   maxSteps?: number;
   /** Samples drawn to choose the next rung; default 2048. */
   rungSamples?: number;
+  /**
+   * A rung diverges when a window's mean loss rises above the rung's lowest by more than 5
+   * standard errors and by more than this fraction of its size (+ 1 kT); default 0.1. The run
+   * then steps back: the parameters and Adam's state of the rung's start are restored and the
+   * rung retried with half the step in ln a (the adaptive ladder; an explicit schedule keeps
+   * its factor) and half the learning rate.
+   */
+  divergence?: number;
+  /** Step-backs at one rung before the run stops with {@link EmbeddedDivergenceError}; default 3. */
+  maxRetries?: number;
   seed?: number;
   signal?: AbortSignal;
   /** After every step. */
@@ -93,6 +104,8 @@ export interface StageRecord {
   guard?: string;
   /** Adam's learning rate at this rung. */
   learningRate: number;
+  /** True for an attempt that diverged and was stepped back from (then `next` is the factor retried). */
+  diverged?: boolean;
 }
 
 /** What {@link fitEmbedded} returns. */
@@ -113,6 +126,9 @@ export interface EmbeddedFit {
 
 /** A run whose energies or gradients went non-finite, with what was seen. */
 export class NonFiniteEnergyError extends Error {}
+
+/** A run whose loss diverged at a rung however far it stepped back, with what was seen. */
+export class EmbeddedDivergenceError extends Error {}
 
 function checkSchedule(schedule: number[]): void {
   const bad = schedule.findIndex((a, k) => !(a > 0 && a <= 1) || (k > 0 && !(a > schedule[k - 1])));
@@ -139,6 +155,10 @@ export async function fitEmbedded(target: EmbeddedTarget, opts: EmbeddedOptions 
   if (!(decayFactor > 0 && decayFactor < 1)) throw new Error(`embedded: decayFactor must be in (0, 1), got ${decayFactor}`);
   if (!(lr > 0)) throw new Error(`embedded: learningRate must be positive, got ${lr}`);
   const rungSamples = opts.rungSamples ?? 2048;
+  const divergence = opts.divergence ?? 0.1;
+  const maxRetries = opts.maxRetries ?? 3;
+  if (!(divergence > 0)) throw new Error(`embedded: divergence must be a positive fraction, got ${divergence}`);
+  if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new Error(`embedded: maxRetries must be an integer ≥ 0, got ${maxRetries}`);
   for (const [name, v] of [['batch', batch], ['window', window], ['maxStageSteps', maxStageSteps], ['finalSteps', finalSteps], ['maxSteps', maxSteps]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new Error(`embedded: ${name} must be a positive integer, got ${v}`);
   }
@@ -162,6 +182,10 @@ export async function fitEmbedded(target: EmbeddedTarget, opts: EmbeddedOptions 
   let steps = 0;
   let complete = false;
   let decays = 0;
+  /** Where the present rung began: what a step back restores. */
+  const rungStart = () => ({ params: snapshot(params), adamStep: adam.step, moments: new Map([...adam.moments()].map(([k, v]) => [k, { shape: v.shape, data: Float32Array.from(v.data) }])), lr });
+  let start = rungStart();
+  let retries = 0;
 
   const step = (): StepRecord => {
     const { z, eps } = model.drawNoise(batch, rng);
@@ -219,6 +243,28 @@ export async function fitEmbedded(target: EmbeddedTarget, opts: EmbeddedOptions 
     a = next;
     guard = target.guard?.(a);
     plateau.reset();
+    start = rungStart();
+    retries = 0;
+  };
+
+  /** Restore the rung's start and retry it nearer the last rung, or stop when that was tried enough. */
+  const stepBack = (r: NonNullable<ReturnType<Plateau['rise']>>): void => {
+    const last = stages.filter((x) => !x.diverged).at(-1)?.a;
+    const what = `the loss diverged at a = ${a.toExponential(3)} (rung ${rung}${guard ? `, ${guard}` : ''}): its window mean rose from ${r.lowest.toFixed(2)} to ${r.last.toFixed(2)} kT by step ${steps}`;
+    if (retries >= maxRetries) {
+      throw new EmbeddedDivergenceError(`embedded: ${what}, after ${retries} step-backs (each with half the step in ln a and half the learning rate, now ${lr.toExponential(2)}): lower the learning rate, raise targetEss for smaller rungs, or give a larger batch`);
+    }
+    retries++;
+    const retry = !opts.schedule && last !== undefined ? Math.sqrt(last * a) : a;
+    const s: StageRecord = { stage: rung, a, steps: plateau.count, loss: r.last, settled: false, next: retry, ess: NaN, learningRate: lr, diverged: true, ...(guard ? { guard } : {}) };
+    stages.push(s);
+    opts.onStage?.(s);
+    assignSnapshot(params, start.params);
+    adam.restore(start.adamStep, start.moments);
+    lr = start.lr * 0.5 ** retries;
+    a = retry;
+    guard = target.guard?.(a);
+    plateau.reset();
   };
 
   let yielded = Date.now();
@@ -233,7 +279,14 @@ export async function fitEmbedded(target: EmbeddedTarget, opts: EmbeddedOptions 
       steps++;
       opts.onStep?.(rec);
       const settled = plateau.push(rec.loss);
-      if (plateau.count % window === 0) curve.push({ step: steps, a, loss: plateau.lastMean() });
+      if (plateau.count % window === 0) {
+        curve.push({ step: steps, a, loss: plateau.lastMean() });
+        const r = plateau.rise();
+        if (r && r.z > 5 && r.rise > divergence * Math.abs(r.lowest) + 1) {
+          stepBack(r);
+          continue;
+        }
+      }
       if (a < 1) {
         if (settled || plateau.count >= maxStageSteps) endStage(settled);
       } else if (plateau.count >= finalSteps && (settled || plateau.count >= 2 * finalSteps)) {
