@@ -122,7 +122,7 @@ test('fit pairs --method fm --stream over TRR parts of the set gives the coeffic
   assert.equal(memory.status, 0, memory.stderr);
   const streamed = cglab(['fit', 'pairs', '--data', at('part*.trr'), ...args, '--stream', '--out', at('fm-stream')]);
   assert.equal(streamed.status, 0, streamed.stderr);
-  assert.match(streamed.stderr, /streaming 2 files .*\(20 frames, .* GB of positions and forces\); the target RDF and start frames from 20 frames evenly strided/);
+  assert.match(streamed.stderr, /streaming 2 files .*\(20 frames, .* GB of positions and forces\); the target RDF and start frames from 20 frames drawn at random/);
   const record = (name: string) => JSON.parse(readFileSync(join(at(name), 'pairs.json'), 'utf8')).record;
   assert.deepEqual(record('fm-stream').coefficients, record('fm-memory').coefficients);
   assert.equal(record('fm-stream').frames, 20);

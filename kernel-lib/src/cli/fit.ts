@@ -24,9 +24,9 @@ import { fitAngles, fitBonds } from '../methods/pairs/bonds.js';
 import { checkCutoff, liquidFromTrajectory, type BeadSpec, type LiquidData, type ReadLiquidOptions } from '../methods/pairs/data.js';
 import { forceMatchPairs, forceMatchPairsStreamed } from '../methods/pairs/fm.js';
 import { defaultChunk } from '../io/frameBlocks.js';
-import { readFrames, type FrameSet } from '../io/frameSet.js';
+import { randomFrames, readFrames, type FrameSet } from '../io/frameSet.js';
+import { Random } from '../util/random.js';
 import { makeTrajectory } from '../io/trajectory.js';
-import { strided } from '../methods/forcematching/data.js';
 import { ibiPairs } from '../methods/pairs/ibi.js';
 import { liquidRdf, type IterationRecord, type IterativeOptions } from '../methods/pairs/iterate.js';
 import { PAIRS_FORMAT, PAIRS_VERSION, writeIteration, writeLiquidFrames, writePairModel, type PairsInfo } from '../methods/pairs/modelDir.js';
@@ -78,11 +78,11 @@ export async function fitCommand(argv: string[]): Promise<number> {
   const streamed = method === 'fm' && large;
   if (args.options.has('stream') && method !== 'fm') throw new Error(`cglab ${cmd}: --stream is an option of --method fm; ${method} holds the mapped reference frames in memory`);
   if (streamed && frames !== undefined) throw new Error(`cglab ${cmd}: --frames strides over frames held in memory; a streamed set (${why}) is fitted on every frame`);
-  // Streamed, the target RDF and the start frames come from a sample of evenly strided frames.
+  // Streamed, the target RDF and the start frames come from a random sample of the frames.
   const data = streamed
-    ? liquidFromTrajectory(await readFrames(set, Int32Array.from(strided(set.nFrames, STREAM_SAMPLE_FRAMES)), path, { box: true }), `${path} (${Math.min(STREAM_SAMPLE_FRAMES, set.nFrames)} frames evenly strided)`, liquid)
+    ? liquidFromTrajectory(await readFrames(set, randomFrames(set.nFrames, Math.min(STREAM_SAMPLE_FRAMES, set.nFrames), new Random(numberOption(args, 'seed', cmd, 1) as number)), path, { box: true }), `${path} (${Math.min(STREAM_SAMPLE_FRAMES, set.nFrames)} frames drawn at random)`, liquid)
     : liquidFromTrajectory(set.read(), path, { ...liquid, maxFrames: frames });
-  if (streamed) process.stderr.write(`cglab ${cmd}: streaming ${path} (${why}); the target RDF and start frames from ${data.frames} frames evenly strided\n`);
+  if (streamed) process.stderr.write(`cglab ${cmd}: streaming ${path} (${why}); the target RDF and start frames from ${data.frames} frames drawn at random\n`);
   const totalFrames = streamed ? set.nFrames : data.frames;
   checkCutoff(data, cutoff, `cglab ${cmd}: --cutoff ${cutoff} nm`);
   const temperature = numberOption(args, 'temperature', cmd, data.temperature ?? 300) as number;

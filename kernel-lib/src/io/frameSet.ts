@@ -13,6 +13,7 @@ import { extname, join } from 'node:path';
 import type { Topology } from '../topology/topology.js';
 import { readCoordinates, topologyFromPdb } from './dataset.js';
 import type { Units } from '../units.js';
+import type { Random } from '../util/random.js';
 import type { FrameBlock } from './frameBlocks.js';
 import { hdf5Index, isHdf5Path, readHdf5, splitHdf5Path, streamHdf5 } from './hdf5.js';
 import { dumpIndex, readLammpsDump, streamLammpsDump } from './lammpsDump.js';
@@ -376,6 +377,20 @@ export function expandDataPaths(args: readonly string[]): string[] {
     if (files.length === 0) throw new Error(`${a}: no file matches this pattern`);
     return files;
   });
+}
+
+/**
+ * `k` distinct frames of `n` drawn at random, sorted, by Floyd's algorithm (memory ∝ k, not n):
+ * a sample that cannot alias with periodic structure in the set, as a stride can.
+ */
+export function randomFrames(n: number, k: number, rng: Random): Int32Array {
+  if (!Number.isInteger(k) || k < 0 || k > n) throw new Error(`randomFrames: ${k} frames cannot be drawn from ${n}`);
+  const chosen = new Set<number>();
+  for (let j = n - k; j < n; j++) {
+    const t = Math.floor(rng.uniform() * (j + 1));
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  return Int32Array.from(chosen).sort();
 }
 
 /** First index of sorted `a` that is ≥ v. */

@@ -5,7 +5,8 @@
  * One pass over every frame before training gathers what needs all of them or a fixed part:
  * - the optimal force map's covariance (cg/forceMap.ts ForceCovariance), from every frame, as
  *   the in-memory path fits it;
- * - the prior frames: `priorFrames` frames evenly strided over the set, mapped, on which the
+ * - the prior frames: `priorFrames` frames drawn at random from the set (not strided: a stride
+ *   can alias with periodic structure in the set, such as repeated runs), mapped, on which the
  *   priors and CGnet's z-score are fitted and from which the model's start frames are kept
  *   (bond, angle and dihedral statistics of 50 000 frames differ from those of all frames by
  *   their sampling noise alone, far below the priors' own model error);
@@ -18,11 +19,11 @@
  * over the whole set, and no frame is seen twice in an epoch.
  */
 import { ForceCovariance, projectForces } from '../../cg/forceMap.js';
-import { FrameSelection, lowerBound, type FrameSet } from '../../io/frameSet.js';
+import { FrameSelection, lowerBound, randomFrames, type FrameSet } from '../../io/frameSet.js';
 import { permutation } from '../../nn/epochLoop.js';
 import type { JsonObject } from '../../nn/params.js';
 import { Random } from '../../util/random.js';
-import { forceMapPlan, mapDataset, strided, type CGData, type MapDatasetOptions } from './data.js';
+import { forceMapPlan, mapDataset, type CGData, type MapDatasetOptions } from './data.js';
 import type { MapSpec } from './mapping.js';
 import type { ForceData, StreamedForceData } from './train.js';
 
@@ -34,7 +35,7 @@ export interface StreamOptions {
   window?: number;
   /** Validation frames, at most (10 % of the set up to this many); default 20 000. */
   validationFrames?: number;
-  /** Frames, evenly strided, that the priors and z-score are fitted on; default 50 000. */
+  /** Frames, drawn at random, that the priors and z-score are fitted on; default 50 000. */
   priorFrames?: number;
   /** Seed of the validation frames; default 1. */
   seed?: number;
@@ -51,16 +52,6 @@ export interface StreamedCGData {
   cg: CGData;
   /** The training frames, read a window at a time, and the validation frames in memory. */
   data: StreamedForceData;
-}
-
-/** `k` distinct integers of 0..n−1, sorted, by Floyd's algorithm (memory ∝ k, not n). */
-function sampleIndices(n: number, k: number, rng: Random): Int32Array {
-  const chosen = new Set<number>();
-  for (let j = n - k; j < n; j++) {
-    const t = Math.floor(rng.uniform() * (j + 1));
-    chosen.add(chosen.has(t) ? j : t);
-  }
-  return Int32Array.from(chosen).sort();
 }
 
 /**
@@ -80,8 +71,8 @@ export async function streamForceData(set: FrameSet, spec: MapSpec, opts: Omit<M
   const per = 3 * set.nAtoms;
   const nVal = Math.min(sizes.validationFrames, Math.round(0.1 * n));
   if (nVal < 1 || n - nVal < 1) throw new Error(`${src}: ${n} frames cannot be split into training and validation frames; give more frames`);
-  const validation = new FrameSelection(set, sampleIndices(n, nVal, new Random(opts.seed ?? 1)));
-  const prior = new FrameSelection(set, Int32Array.from(strided(n, sizes.priorFrames)));
+  const validation = new FrameSelection(set, randomFrames(n, nVal, new Random(opts.seed ?? 1)));
+  const prior = new FrameSelection(set, randomFrames(n, Math.min(n, sizes.priorFrames), new Random((opts.seed ?? 1) + 1)));
   const { kind, constraints } = forceMapPlan(set.topology, set.provenance, opts);
   const covariance = kind === 'optimal' ? new ForceCovariance(set.nAtoms, constraints) : undefined;
   let read = 0;
