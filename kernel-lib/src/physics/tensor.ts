@@ -42,9 +42,15 @@ export function doubleWell1dTensor(barrier = 3): TensorEnergy {
  * −F(x), computed on flat float64 arrays. Differentiating the gradient again is not possible —
  * tfjs would treat the forces as constants and return zeros — so methods that need second
  * derivatives must use an exact tensor form.
+ * @param opts cap (kJ/mol): above it U is replaced by cap + ln(1 + U − cap), as Boltzmann
+ *   generators regularise energies (Noé et al. 2019), so that a sample with overlapping atoms
+ *   gives a large but bounded value and gradient instead of overflowing float32; the energy is
+ *   unchanged below the cap, where a converged density puts its samples.
  */
-export function tensorEnergyOf(p: Potential): TensorEnergy {
+export function tensorEnergyOf(p: Potential, opts: { cap?: number } = {}): TensorEnergy {
   const per = p.nParticles * p.dim;
+  const { cap } = opts;
+  if (cap !== undefined && !Number.isFinite(cap)) throw new Error(`${p.name}: the energy cap must be a finite energy (kJ/mol), got ${cap}`);
   return (x) => {
     if (x.shape[1] !== per) {
       throw new Error(`${p.name}: tensor energy needs x of shape [batch, ${per}], got [${x.shape.join(', ')}]`);
@@ -55,6 +61,16 @@ export function tensorEnergyOf(p: Potential): TensorEnergy {
       const forces = new Float64Array(flat.length);
       const energies = new Float64Array(batch);
       p.evaluate(flat, batch, forces, energies);
+      if (cap !== undefined) {
+        // Above the cap, U → cap + ln(1 + U − cap), its forces scaled by 1/(1 + U − cap), in float64.
+        for (let b = 0; b < batch; b++) {
+          const over = energies[b] - cap;
+          if (!(over > 0)) continue;
+          const scale = 1 / (1 + over);
+          energies[b] = cap + Math.log1p(over);
+          for (let i = b * per; i < (b + 1) * per; i++) forces[i] = Number.isFinite(scale) ? forces[i] * scale : 0;
+        }
+      }
       const grad = tf.tensor2d(Float32Array.from(forces, (v) => -v), [batch, per]);
       save([grad]);
       return {

@@ -71,7 +71,7 @@ test('bad input: contexts of the wrong width, a density of another shape', async
   const rep = coordinateSplit(2, [0]);
   const q = new GaussianMlp(1, 1, { hidden: [4], rng: new Random(1) });
   await assert.rejects(fitBackmapping(q, rep, coupled2dTensor, 300, { contexts: new Float64Array(0) }), /contexts have 0 values, expected \[n, 1\] CG configurations/);
-  await assert.rejects(fitBackmapping(new GaussianMlp(2, 1, { hidden: [4] }), rep, coupled2dTensor, 300, { contexts: Float64Array.of(0) }), /the density maps 2 → 1 coordinates, the representation 1 CG → 1 fine/);
+  await assert.rejects(fitBackmapping(new GaussianMlp(2, 1, { hidden: [4] }), rep, coupled2dTensor, 300, { contexts: Float64Array.of(0) }), /the density maps 2 → 1 coordinates, the representation 1 context values → 1 fine/);
   assert.throws(() => coordinateSplit(2, [2]), /CG coordinates \[2\] must be distinct indices into the 2 coordinates/);
   assert.throws(() => freeEnergies(q, rep, coupled2dTensor, 300, Float64Array.of()), /s has 0 values, expected \[m, 1\] CG configurations/);
 });

@@ -14,7 +14,7 @@ import type { ConditionalDensity } from '../../nn/conditionalDensity.js';
 import type { TensorEnergy } from '../../physics/tensor.js';
 import { BOLTZMANN } from '../../units.js';
 import { Random } from '../../util/random.js';
-import type { FineRepresentation } from './representation.js';
+import { conditionOf, type FineRepresentation } from './representation.js';
 
 /** What {@link freeEnergies} gives per CG configuration (kJ/mol, kJ/mol per CG unit). */
 export interface FreeEnergyEstimates {
@@ -45,7 +45,7 @@ export function freeEnergies(q: ConditionalDensity, rep: FineRepresentation, ene
     const si = tf.tidy(() => tf.tile(tf.tensor2d(Float32Array.from(s.subarray(i * c, (i + 1) * c)), [1, c]), [k, 1]) as tf.Tensor2D);
     const eps = tf.tensor2d(Float32Array.from({ length: k * q.dim }, () => rng.normal()), [k, q.dim]);
     // Fixed y for the mean force: ∇_s at fixed y of βU(x(s, y)) − ln J.
-    const { y, logProb } = tf.tidy(() => q.sampleWithLogProb(si, eps));
+    const { y, logProb } = tf.tidy(() => q.sampleWithLogProb(conditionOf(rep, si), eps));
     const yFixed = tf.keep(tf.tensor2d(y.dataSync(), y.shape));
     const { value, grads } = tf.tidy(() => {
       const r = tf.valueAndGrad((sv: tf.Tensor) => {

@@ -14,6 +14,18 @@ export interface FineRepresentation {
   embed(s: tf.Tensor2D, y: tf.Tensor2D): { x: tf.Tensor2D; logJacobian: tf.Tensor1D };
   /** The CG coordinates ξ(x) of full coordinates, [rows, cgDim] (host arrays). */
   project(x: Float64Array, rows: number): Float64Array;
+  /**
+   * What the density is conditioned on, [rows, contextDim], when not s itself (e.g. features of
+   * s that do not change under rigid motions).
+   */
+  context?(s: tf.Tensor2D): tf.Tensor2D;
+  /** Width of `context`'s output (cgDim without one). */
+  readonly contextDim?: number;
+}
+
+/** The condition of the density for CG coordinates s. */
+export function conditionOf(rep: FineRepresentation, s: tf.Tensor2D): tf.Tensor2D {
+  return rep.context ? rep.context(s) : s;
 }
 
 /**
