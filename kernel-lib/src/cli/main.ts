@@ -1,4 +1,5 @@
 /** The `cglab` command line: one subcommand per job, each in its own module. */
+import { backmapCommand } from './backmap.js';
 import { demoCommand } from './demo.js';
 import { HelpRequest } from './args.js';
 import { loadHdf5 } from '../io/hdf5.js';
@@ -15,6 +16,10 @@ import { trainCommand } from './train.js';
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
+  backmap: {
+    run: backmapCommand,
+    summary: 'all-atom structures from CG frames with a cglab train ccg back-mapping: --model <dir> --coords <CG trajectory.npz> [--samples K] [--seed S] --out aa.npz',
+  },
   demo: { run: demoCommand, summary: 'headless demo: backend report and a toy simulation with its free-energy profile' },
   doctor: { run: doctorCommand, summary: 'tensor backend, threads, SIMD, versions and GPU advice [--json]' },
   evaluate: {
@@ -44,7 +49,7 @@ const COMMANDS: Record<string, { run: Command; summary: string }> = {
   },
   train: {
     run: trainCommand,
-    summary: 'train a CG model: forcematching --data <files | glob> [--top file.pdb] --map backbone5|backbone6|<map.json> --model cgnet|cgschnet [--epochs N] [--seed S] --out <dir>; autograin --data <data.npz> [--top file.pdb] --beads N [--epochs E] [--rho R] [--seed S] [--per-molecule] --out <dir>; arcg --data <data.npz> [--top file.pdb] [--map backbone5] --model <spec.json> [--seed S] [--resume] --out <dir>; embedded --system <name> [--temperature K] [--latent D] [--seed S] --out <dir> (no data)',
+    summary: 'train a CG model: forcematching --data <files | glob> [--top file.pdb] --map backbone5|backbone6|<map.json> --model cgnet|cgschnet [--epochs N] [--seed S] --out <dir>; autograin --data <data.npz> [--top file.pdb] --beads N [--epochs E] [--rho R] [--seed S] [--per-molecule] --out <dir>; arcg --data <data.npz> [--top file.pdb] [--map backbone5] --model <spec.json> [--seed S] [--resume] --out <dir>; embedded --system <name> [--temperature K] [--latent D] [--seed S] --out <dir> (no data); ccg --data <files> [--top file.pdb] --map backbone5|backbone6 [--cg-model <dir>] --out <dir>',
   },
 };
 

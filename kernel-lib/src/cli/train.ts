@@ -12,6 +12,7 @@
 import { initBackend } from '../backend/select.js';
 import { trainArcgCommand } from './trainArcg.js';
 import { TRAIN_AUTOGRAIN_OPTIONS, trainAutograinCommand } from './trainAutograin.js';
+import { TRAIN_CCG_OPTIONS, trainCcgCommand } from './trainCcg.js';
 import { TRAIN_EMBEDDED_OPTIONS, trainEmbeddedCommand } from './trainEmbedded.js';
 import { mapDataset, type CGData, type ForceMapChoice } from '../methods/forcematching/data.js';
 import { streamForceData } from '../methods/forcematching/stream.js';
@@ -23,7 +24,7 @@ import { progressBar } from '../util/progress.js';
 import { optString, parseArgs, type ParsedArgs } from './args.js';
 import { dataSet, streamChoice } from './dataArgs.js';
 
-const METHODS = ['forcematching', 'autograin', 'arcg', 'embedded'];
+const METHODS = ['forcematching', 'autograin', 'arcg', 'embedded', 'ccg'];
 
 /** A numeric option, or `dflt` when absent. */
 export function numberOption(args: ParsedArgs, name: string, command: string, dflt?: number): number | undefined {
@@ -56,6 +57,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'arcg') {
     return trainArcgCommand(parseArgs(argv.slice(1), { valued: ['top', 'units', 'map', 'model', 'seed', 'out', 'temperature', 'frames'], multi: ['data'], flags: ['resume'] }, 'train arcg'));
   }
+  if (argv[0] === 'ccg') return trainCcgCommand(parseArgs(argv.slice(1), TRAIN_CCG_OPTIONS, 'train ccg'));
   if (argv[0] === 'autograin') return trainAutograinCommand(parseArgs(argv.slice(1), TRAIN_AUTOGRAIN_OPTIONS, 'train autograin'));
   if (argv[0] === 'embedded') {
     if (argv.some((a) => a === '--data' || a.startsWith('--data='))) throw new Error('cglab train embedded: takes no --data: embedded physics learns from the force field of --system alone');
