@@ -109,7 +109,7 @@ export async function trainCcgCommand(args: ParsedArgs): Promise<number> {
   bar.done(`${fit.steps} steps (${fit.warmup} warm-up) in ${fit.seconds.toFixed(0)} s, final bound ${fit.loss[fit.loss.length - 1]?.toFixed(2)} kT`);
   const judged = heldX.length / per;
   const x = backmap(flow, rep, rep.project(heldX, judged), samples, new Random(seed + 7));
-  const quality = { ...backmapQuality(x, heldX, samples, traj.topology, system, rep.placed), frames: judged };
+  const quality = { ...backmapQuality(x, heldX, traj.topology, system, rep.placed, samples), frames: judged };
   const info: CcgInfo = {
     format: CCG_FORMAT, version: CCG_VERSION, system: systemName, temperature,
     map: { name: mapName, spec }, atomistic: traj.topology, cgTopology, representation: rep.config(),

@@ -87,7 +87,7 @@ export interface BackmapQuality {
   /** All-atom energies of the back-mapped structures and of the true ones: mean, sd and quantiles (5, 50, 95 %). */
   energy: { mean: number; sd: number; q05: number; q50: number; q95: number };
   referenceEnergy: { mean: number; sd: number; q05: number; q50: number; q95: number };
-  /** Heavy atoms not fixed by beads: root-mean-square deviation from the true structure, mean over samples. */
+  /** Heavy atoms not fixed by beads: root-mean-square deviation from the true structure, mean over samples (NaN without paired truth). */
   heavyRmsd: number;
   /** Largest |mean bond length − the true structures' mean| over the bonds, and the largest ratio of spreads. */
   bondMeanError: number;
@@ -110,24 +110,29 @@ const summary = (v: Float64Array) => {
 };
 
 /**
- * Judge back-mapped structures `x` [frames · samples, atoms, 3] against the true structures
- * `truth` [frames, atoms, 3] they were mapped from, with the system's force field.
+ * Judge back-mapped structures `x` [rows, atoms, 3] with the system's force field: against the
+ * true structures they were mapped from when `samples` is given (`truth` [rows / samples,
+ * atoms, 3], the samples of a frame together), else against `truth` as a reference ensemble
+ * (back-mapped CG-simulation frames have no true structure: no RMSD, and handedness compared
+ * with the reference's first frame).
  */
-export function backmapQuality(x: Float64Array, truth: Float64Array, samples: number, top: Topology, system: MolecularSystem, placed: readonly number[]): BackmapQuality {
+export function backmapQuality(x: Float64Array, truth: Float64Array, top: Topology, system: MolecularSystem, placed: readonly number[], samples?: number): BackmapQuality {
   const n = top.atoms.length;
   const per = 3 * n;
   const rows = x.length / per;
   const frames = truth.length / per;
-  if (rows !== frames * samples) throw new Error(`backmapQuality: ${rows} structures are not ${samples} for each of ${frames} true ones`);
+  const paired = samples !== undefined;
+  if (paired && rows !== frames * samples) throw new Error(`backmapQuality: ${rows} structures are not ${samples} for each of ${frames} true ones`);
+  const truthOf = (r: number) => (paired ? Math.floor(r / samples) * per : 0);
   const energies = (v: Float64Array, m: number) => {
     const e = new Float64Array(m);
     system.potential.evaluate(v, m, new Float64Array(v.length), e);
     return e;
   };
   const heavy = top.atoms.flatMap((a, i) => (a.element.toUpperCase() !== 'H' && !placed.includes(i) ? [i] : []));
-  let rmsd = 0;
-  for (let r = 0; r < rows; r++) {
-    const t = Math.floor(r / samples) * per;
+  let rmsd = paired ? 0 : NaN;
+  for (let r = 0; paired && r < rows; r++) {
+    const t = truthOf(r);
     let s2 = 0;
     for (const i of heavy) for (let d = 0; d < 3; d++) s2 += (x[r * per + 3 * i + d] - truth[t + 3 * i + d]) ** 2;
     rmsd += heavy.length ? Math.sqrt(s2 / heavy.length) / rows : 0;
@@ -148,7 +153,7 @@ export function backmapQuality(x: Float64Array, truth: Float64Array, samples: nu
   const centres = nb.flatMap((list, i) => (list.length === 4 && list.filter((a) => top.atoms[a].element.toUpperCase() === 'H').length <= 1 ? [[i, ...list] as [number, number, number, number, number]] : []));
   let kept = 0;
   for (let r = 0; r < rows; r++) {
-    const t = Math.floor(r / samples) * per;
+    const t = truthOf(r);
     if (centres.every(([c, a, b, d]) => Math.sign(chiralVolume(x, c, a, b, d, r * per)) === Math.sign(chiralVolume(truth, c, a, b, d, t)))) kept++;
   }
   const near = new Set<string>();
