@@ -244,6 +244,14 @@ check({
 });
 
 check({
+  name: 'clipByValue, away from its bounds (zero gradient where clipped)',
+  xShape: [4, 3],
+  thetaShape: [3],
+  kinks: [-0.5, 0.6],
+  energy: (x, th) => tf.sum(tf.mul(cube(tf.clipByValue(x, -0.5, 0.6)), th)),
+});
+
+check({
   name: 'softplus and shifted softplus',
   xShape: [4, 3],
   thetaShape: [3],

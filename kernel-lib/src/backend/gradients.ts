@@ -106,6 +106,10 @@ const GRADIENTS: tf.GradConfig[] = [
   grad('Softplus', (dy, [x]) => ({ x: () => tf.mul(dy, tf.sigmoid(x)) }), { inputsToSave: ['x'] }),
   grad('Sin', (dy, [x]) => ({ x: () => tf.mul(dy, tf.cos(x)) }), { inputsToSave: ['x'] }),
   grad('Cos', (dy, [x]) => ({ x: () => tf.neg(tf.mul(dy, tf.sin(x))) }), { inputsToSave: ['x'] }),
+  // Passes dy where x is inside [min, max], 0 where it was clipped.
+  grad('ClipByValue', (dy, [x], attrs) => ({
+    x: () => tf.mul(dy, tf.cast(tf.logicalAnd(tf.greaterEqual(x, attrs.clipValueMin as number), tf.lessEqual(x, attrs.clipValueMax as number)), 'float32')),
+  }), { inputsToSave: ['x'] }),
 
   grad('AddN', (dy, saved) => Object.fromEntries(saved.map((_, i) => [String(i), () => tf.clone(dy)])), {
     saveAllInputs: true,

@@ -296,18 +296,25 @@ export function zMatrixRepresentation(c: ZMatrixConfig): ZMatrixRepresentation {
         const pick = (kind: Variable['kind']) => tf.matMul(u, selector(fineDim, entries.map((_, k) => variables.findIndex((v) => v.entry === k && v.kind === kind)))) as tf.Tensor2D;
         // Every entry's r, θ and φ at once, [rows, entries]: fixed lengths enter as constants.
         const flexible = tf.tensor1d(entries.map((e) => (e.length === undefined ? 1 : 0)));
-        const logR = tf.add(pick('length'), tf.tensor1d(entries.map((e) => (e.length === undefined ? 0 : Math.log(e.length))))) as tf.Tensor2D;
+        // Finite whatever the density proposes: lengths within [e⁻⁶, e] nm, angles with |v| ≤ 40
+        // (θ within 1e-17 of 0 or π at worst), and the log-derivatives in forms that do not
+        // round to ln 0 (ln σ(1 − σ) = −|v| − 2 softplus(−|v|), ln sech² t = 2 ln 2 − 2|t| − 2 softplus(−2|t|)).
+        const logR = tf.add(tf.clipByValue(pick('length'), -6, 1), tf.tensor1d(entries.map((e) => (e.length === undefined ? 0 : Math.log(e.length))))) as tf.Tensor2D;
         const r = tf.exp(logR) as tf.Tensor2D;
-        const sig = tf.sigmoid(pick('angle')) as tf.Tensor2D;
-        const theta = tf.mul(sig, Math.PI) as tf.Tensor2D;
-        const th = tf.tanh(pick('dihedral')) as tf.Tensor2D;
-        const own = tf.add(tf.mul(th, Math.PI), tf.tensor1d(entries.map((_, k) => variables.find((v) => v.entry === k && v.kind === 'dihedral')?.centre ?? 0))) as tf.Tensor2D;
+        const v = tf.clipByValue(pick('angle'), -40, 40) as tf.Tensor2D;
+        const av = tf.abs(v);
+        const theta = tf.mul(tf.sigmoid(v), Math.PI) as tf.Tensor2D;
+        const logSin = tf.log(tf.sin(tf.mul(tf.sigmoid(tf.neg(av)), Math.PI)));
+        const t = pick('dihedral');
+        const at2 = tf.mul(tf.abs(t), 2);
+        const th = tf.tanh(t) as tf.Tensor2D;
+        const own = tf.add(tf.mul(th, Math.PI), tf.tensor1d(entries.map((_, k) => variables.find((x) => x.entry === k && x.kind === 'dihedral')?.centre ?? 0))) as tf.Tensor2D;
         const phi = tf.add(own, tf.matMul(own, selector(entries.length, entries.map((e) => e.relativeTo ?? -1)))) as tf.Tensor2D;
         const logJ = tf.addN([
           tf.mul(logR, flexible), // dr/dw = r
-          tf.add(tf.log(tf.mul(sig, tf.sub(1, sig))), LOG_PI), // dθ/dv
-          tf.add(tf.log(tf.sub(1, tf.square(th))), LOG_PI), // dφ/dt
-          tf.add(tf.mul(logR, 2), tf.log(tf.sin(theta))), // r² sin θ
+          tf.add(tf.sub(tf.neg(av), tf.mul(tf.softplus(tf.neg(av)), 2)), LOG_PI), // dθ/dv = π σ(1 − σ)
+          tf.add(tf.sub(tf.neg(at2), tf.mul(tf.softplus(tf.neg(at2)), 2)), 2 * Math.LN2 + LOG_PI), // dφ/dt = π sech² t
+          tf.add(tf.mul(logR, 2), logSin), // r² sin θ
         ]);
         // NeRF wave by wave: D = C + r(−cos θ bc + sin θ cos φ m + sin θ sin φ n), C the bond
         // atom, B the angle's, A the dihedral's; the atoms of a wave depend only on earlier ones.
