@@ -54,32 +54,33 @@ function readHeader(c: XdrCursor, path: string, k: number): TrrHeader {
   const offset = c.position;
   const magic = c.int32();
   if (magic !== GROMACS_MAGIC.trr) throw wrongMagic(path, 'TRR', k, offset, magic);
-  const where = `${path}: frame ${k} (byte ${offset})`;
+  // Built only for a message: a template string per frame is a fair share of a small frame's read.
+  const where = () => `${path}: frame ${k} (byte ${offset})`;
   const slen = c.int32();
   let version: string;
   try {
     version = c.string(MAX_VERSION);
   } catch (e) {
     if (e instanceof XdrEndError) throw e;
-    throw new Error(`${where}: ${(e as Error).message}; expected the version string "GMX_trn_file"`);
+    throw new Error(`${where()}: ${(e as Error).message}; expected the version string "GMX_trn_file"`);
   }
-  if (slen !== version.length + 1) throw new Error(`${where}: the version string "${version}" has length ${version.length} but the header says ${slen - 1}`);
+  if (slen !== version.length + 1) throw new Error(`${where()}: the version string "${version}" has length ${version.length} but the header says ${slen - 1}`);
   const h: Record<(typeof INT_FIELDS)[number], number> = {} as never;
   for (const name of INT_FIELDS) h[name] = c.int32();
   for (const name of ['ir_size', 'e_size', 'top_size', 'sym_size'] as const) {
-    if (h[name] !== 0) throw new Error(`${where}: ${name} is ${h[name]}; cglab reads TRR frames whose ir, e, top and sym sections are empty, as every GROMACS version writes them`);
+    if (h[name] !== 0) throw new Error(`${where()}: ${name} is ${h[name]}; cglab reads TRR frames whose ir, e, top and sym sections are empty, as every GROMACS version writes them`);
   }
   const { natoms } = h;
-  if (natoms <= 0) throw new Error(`${where}: natoms is ${natoms}, expected a positive atom count`);
+  if (natoms <= 0) throw new Error(`${where()}: natoms is ${natoms}, expected a positive atom count`);
   // GROMACS's nFloatSize: the first non-empty section fixes the size of a real.
   const real = h.box_size ? h.box_size / 9 : h.x_size ? h.x_size / (3 * natoms) : h.v_size ? h.v_size / (3 * natoms) : h.f_size / (3 * natoms);
   if (real !== 4 && real !== 8) {
     const sizes = INT_FIELDS.slice(2, 10).map((n) => `${n} ${h[n]}`).join(', ');
-    throw new Error(`${where}: cannot tell single from double precision: the section sizes (${sizes}) for ${natoms} atoms give ${real || 'no'} bytes per real, expected 4 or 8`);
+    throw new Error(`${where()}: cannot tell single from double precision: the section sizes (${sizes}) for ${natoms} atoms give ${real || 'no'} bytes per real, expected 4 or 8`);
   }
   const check = (name: (typeof INT_FIELDS)[number], values: number, what: string) => {
     if (h[name] !== 0 && h[name] !== values * real) {
-      throw new Error(`${where}: ${name} is ${h[name]}, expected 0 or ${values * real} (${what} of ${real}-byte reals)`);
+      throw new Error(`${where()}: ${name} is ${h[name]}, expected 0 or ${values * real} (${what} of ${real}-byte reals)`);
     }
   };
   check('box_size', 9, '3×3');

@@ -9,11 +9,11 @@
 import type { Coordinates } from '../../cg/linearMap.js';
 import { simulateReplicas } from '../../md/replicas.js';
 import type { EnergyModel } from '../../nn/energyModel.js';
-import type { Flow } from '../../nn/flows.js';
+import type { ConditionalDensity } from '../../nn/conditionalDensity.js';
 import type { TensorEnergy } from '../../physics/tensor.js';
 import { trainForceMatching, type TrainingRecord } from '../forcematching/train.js';
 import { freeEnergies } from './freeEnergy.js';
-import type { ZMatrixRepresentation } from './zMatrix.js';
+import type { FineRepresentation } from './representation.js';
 
 /** Settings of {@link ccgCycle}; each has a default. */
 export interface CycleOptions {
@@ -56,7 +56,7 @@ export interface CycleRound {
  * @param masses [beads] amu.
  * @returns every round, and the last run's frames (the corrected model's).
  */
-export async function ccgCycle(model: EnergyModel, masses: Float64Array, starts: Coordinates, q: Flow, rep: ZMatrixRepresentation, energy: TensorEnergy, temperature: number, o: CycleOptions = {}): Promise<{ rounds: CycleRound[]; frames: Float32Array }> {
+export async function ccgCycle(model: EnergyModel, masses: Float64Array, starts: Coordinates, q: ConditionalDensity, rep: FineRepresentation, energy: TensorEnergy, temperature: number, o: CycleOptions = {}): Promise<{ rounds: CycleRound[]; frames: Float32Array }> {
   const rounds = o.rounds ?? 3;
   if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`ccgCycle: rounds is ${rounds}, expected a positive integer`);
   if (model.nBeads * 3 !== rep.cgDim) throw new Error(`ccgCycle: the CG model has ${model.nBeads} beads, the back-mapping ${rep.cgDim / 3}`);
