@@ -55,3 +55,33 @@ test('any potential gets a tensor form whose gradient is −F (alanine dipeptide
   ref.forces.forEach((v, i) => assert.ok(Math.abs(-g[i] - v) < 1e-3 * (1 + Math.abs(v))));
   assert.throws(() => U(tf.zeros([1, 65]) as tf.Tensor2D), /needs x of shape \[batch, 66\]/);
 });
+
+test('an energy cap: unchanged below it, cap + ln(1 + U − cap) above with forces scaled to match, and a non-finite energy as cap + 1000 with no force', async () => {
+  await useBackend('cpu');
+  const p = doubleWell1d(3);
+  const poisoned = { ...p, name: 'poisoned', evaluate(x: Float64Array, batch: number, f: Float64Array, e: Float64Array) {
+    p.evaluate(x, batch, f, e);
+    for (let b = 0; b < batch; b++) if (x[b] > 10) e[b] = NaN;
+  } };
+  const cap = 5;
+  const u = tensorEnergyOf(poisoned, { cap });
+  const xs = [0.5, 1.4, 2, 11];
+  const { value, grad } = tf.tidy(() => {
+    const x = tf.tensor2d(xs, [4, 1]);
+    return { value: u(x).dataSync(), grad: tf.grad((v: tf.Tensor) => tf.sum(u(v as tf.Tensor2D)))(x).dataSync() };
+  });
+  xs.forEach((x, k) => {
+    const raw = 3 * (x * x - 1) ** 2;
+    const draw = 12 * x * (x * x - 1);
+    if (x > 10) {
+      assert.equal(value[k], cap + 1000);
+      assert.ok(grad[k] === 0, `no force where the energy is not finite: ${grad[k]}`);
+    } else if (raw <= cap) {
+      assert.ok(Math.abs(value[k] - raw) < 1e-5 && Math.abs(grad[k] - draw) < 1e-4, `x = ${x}: below the cap`);
+    } else {
+      assert.ok(Math.abs(value[k] - (cap + Math.log1p(raw - cap))) < 1e-5, `x = ${x}: ${value[k]}`);
+      assert.ok(Math.abs(grad[k] - draw / (1 + raw - cap)) < 1e-4, `x = ${x}: gradient ${grad[k]}`);
+    }
+  });
+  assert.throws(() => tensorEnergyOf(p, { cap: Infinity }), /the energy cap must be a finite energy \(kJ\/mol\), got Infinity/);
+});

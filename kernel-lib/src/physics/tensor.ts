@@ -65,10 +65,11 @@ export function tensorEnergyOf(p: Potential, opts: { cap?: number } = {}): Tenso
         // Above the cap, U → cap + ln(1 + U − cap), its forces scaled by 1/(1 + U − cap), in float64.
         // A non-finite energy (atoms on top of each other) counts as 1000 kJ/mol over the cap, with no force.
         for (let b = 0; b < batch; b++) {
-          const over = Number.isFinite(energies[b]) ? energies[b] - cap : Math.expm1(1000);
-          if (!(over > 0)) continue;
-          const scale = Number.isFinite(energies[b]) ? 1 / (1 + over) : 0;
-          energies[b] = cap + Math.log1p(over);
+          const finite = Number.isFinite(energies[b]);
+          const over = energies[b] - cap;
+          if (finite && !(over > 0)) continue;
+          const scale = finite ? 1 / (1 + over) : 0;
+          energies[b] = finite ? cap + Math.log1p(over) : cap + 1000;
           for (let i = b * per; i < (b + 1) * per; i++) forces[i] = scale === 0 || !Number.isFinite(forces[i]) ? 0 : forces[i] * scale;
         }
       }
