@@ -59,10 +59,11 @@ export function temperingEss(betaU: ArrayLike<number>, a: number, next: number):
 }
 
 /**
- * Decides when a noisy loss has settled: it compares the means of the last two windows of
- * `window` values and calls the loss settled when they differ by no more than two standard
- * errors of the difference — a loss still falling has not settled, and neither has one that
- * rises (at a fixed target a rising loss means the optimiser is losing ground).
+ * Decides when a noisy loss has stopped falling: it compares the means of the last two windows
+ * of `window` values and calls the loss settled when the later one is not lower by more than
+ * two standard errors of the difference. A loss that rises counts as settled here — a slow
+ * drift at one tempering factor should not hold the ladder — and {@link Plateau.rise} measures
+ * how far it has risen, for a caller that must tell a blow-up from a drift.
  */
 export class Plateau {
   private values: number[] = [];
@@ -77,14 +78,14 @@ export class Plateau {
     return this.values.length;
   }
 
-  /** Add a value; true when the last two full windows show no significant change. */
+  /** Add a value; true when the last two full windows show no significant decrease. */
   push(v: number): boolean {
     this.values.push(v);
     const w = this.window;
     if (this.values.length < 2 * w || this.values.length % w !== 0) return false;
     const last = stats(this.values.slice(-w));
     const prev = stats(this.values.slice(-2 * w, -w));
-    return Math.abs(prev.mean - last.mean) <= 2 * Math.hypot(prev.se, last.se);
+    return prev.mean - last.mean <= 2 * Math.hypot(prev.se, last.se);
   }
 
   /**
