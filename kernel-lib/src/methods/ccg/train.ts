@@ -62,6 +62,17 @@ export function boundPerSample(q: ConditionalDensity, rep: FineRepresentation, e
   return tf.sub(tf.add(tf.mul(energy(x), beta), logProb), logJacobian) as tf.Tensor1D;
 }
 
+/** Which terms of the bound are non-finite for how many of a batch's samples: a diagnosis, in words. */
+function nonFiniteTerms(q: ConditionalDensity, rep: FineRepresentation, energy: TensorEnergy, beta: number, s: tf.Tensor2D, eps: tf.Tensor2D): string {
+  return tf.tidy(() => {
+    const { y, logProb } = q.sampleWithLogProb(conditionOf(rep, s), eps);
+    const { x, logJacobian } = rep.embed(s, y);
+    const terms: [string, tf.Tensor][] = [['the flow\'s samples', y], ['its log-density', logProb], ['the representation\'s log-Jacobian', logJacobian], ['the energy', energy(x)]];
+    const bad = terms.map(([name, t]) => [name, Array.from(t.dataSync()).filter((v) => !Number.isFinite(v)).length] as const).filter(([, k]) => k > 0);
+    return bad.length ? `non-finite: ${bad.map(([name, k]) => `${name} (${k} values)`).join(', ')}` : 'every term finite when recomputed: the gradient step itself overflowed';
+  });
+}
+
 /**
  * Fit `q` (its parameters move) to the conditional Boltzmann density of `energy` at
  * `temperature` (K) given s.
@@ -107,22 +118,28 @@ export async function fitBackmapping(q: ConditionalDensity, rep: FineRepresentat
   try {
     for (let step = 0; step < steps && !opts.signal?.aborted; step++) {
       const inWarmup = step < warmup;
+      const s = new Float32Array(batch * c);
+      let eps = new Float32Array(0);
+      if (!inWarmup) {
+        for (let b = 0; b < batch; b++) {
+          const k = Math.floor(rng.uniform() * n);
+          for (let j = 0; j < c; j++) s[b * c + j] = opts.contexts[k * c + j];
+        }
+        eps = Float32Array.from({ length: batch * q.dim }, () => rng.normal());
+      }
       const value = tf.tidy(() => {
         const { value: v, grads } = tf.variableGrads(() => {
           if (inWarmup) return likelihood();
-          const s = new Float32Array(batch * c);
-          for (let b = 0; b < batch; b++) {
-            const k = Math.floor(rng.uniform() * n);
-            for (let j = 0; j < c; j++) s[b * c + j] = opts.contexts[k * c + j];
-          }
-          const eps = Float32Array.from({ length: batch * q.dim }, () => rng.normal());
           const bound = tf.mean(boundPerSample(q, rep, energy, beta, tf.tensor2d(s, [batch, c]), tf.tensor2d(eps, [batch, q.dim]))) as tf.Scalar;
           return weight > 0 ? (tf.add(bound, tf.mul(likelihood(), weight)) as tf.Scalar) : bound;
         }, Object.values(params));
         adam.apply(Object.fromEntries(Object.entries(grads).map(([name, g]) => [byVariable.get(name) as string, g])), lr);
         return v.dataSync()[0];
       });
-      if (!Number.isFinite(value)) throw new Error(`fitBackmapping: the loss became ${value} at step ${step + 1}: lower the learning rate (${lr}), or start q nearer the fine structure`);
+      if (!Number.isFinite(value)) {
+        const which = inWarmup ? 'the log-likelihood of the reference frames' : nonFiniteTerms(q, rep, energy, beta, tf.tensor2d(s, [batch, c]), tf.tensor2d(eps, [batch, q.dim]));
+        throw new Error(`fitBackmapping: the loss became ${value} at step ${step + 1} (${which}): lower the learning rate (${lr}), or start q nearer the fine structure`);
+      }
       loss[step] = value;
       done = step + 1;
       opts.onStep?.(done, value);

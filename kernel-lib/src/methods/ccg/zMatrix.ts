@@ -296,8 +296,8 @@ export function zMatrixRepresentation(c: ZMatrixConfig): ZMatrixRepresentation {
         const pick = (kind: Variable['kind']) => tf.matMul(u, selector(fineDim, entries.map((_, k) => variables.findIndex((v) => v.entry === k && v.kind === kind)))) as tf.Tensor2D;
         // Every entry's r, θ and φ at once, [rows, entries]: fixed lengths enter as constants.
         const flexible = tf.tensor1d(entries.map((e) => (e.length === undefined ? 1 : 0)));
-        // Finite whatever the density proposes: lengths within [e⁻⁶, e] nm, angles with |v| ≤ 40
-        // (θ within 1e-17 of 0 or π at worst), and the log-derivatives in forms that do not
+        // Finite whatever the density proposes: lengths within [e⁻⁶, e] nm, angles and dihedrals
+        // with |v|, |t| ≤ 40 (θ within 1e-17 of 0 or π at worst), and the log-derivatives in forms that do not
         // round to ln 0 (ln σ(1 − σ) = −|v| − 2 softplus(−|v|), ln sech² t = 2 ln 2 − 2|t| − 2 softplus(−2|t|)).
         const logR = tf.add(tf.clipByValue(pick('length'), -6, 1), tf.tensor1d(entries.map((e) => (e.length === undefined ? 0 : Math.log(e.length))))) as tf.Tensor2D;
         const r = tf.exp(logR) as tf.Tensor2D;
@@ -305,7 +305,7 @@ export function zMatrixRepresentation(c: ZMatrixConfig): ZMatrixRepresentation {
         const av = tf.abs(v);
         const theta = tf.mul(tf.sigmoid(v), Math.PI) as tf.Tensor2D;
         const logSin = tf.log(tf.sin(tf.mul(tf.sigmoid(tf.neg(av)), Math.PI)));
-        const t = pick('dihedral');
+        const t = tf.clipByValue(pick('dihedral'), -40, 40) as tf.Tensor2D;
         const at2 = tf.mul(tf.abs(t), 2);
         const th = tf.tanh(t) as tf.Tensor2D;
         const own = tf.add(tf.mul(th, Math.PI), tf.tensor1d(entries.map((_, k) => variables.find((x) => x.entry === k && x.kind === 'dihedral')?.centre ?? 0))) as tf.Tensor2D;
