@@ -132,7 +132,7 @@ test('bad files and bad usage fail with the file and the problem on stderr', () 
   assert.equal(r.status, 1);
   assert.match(r.stderr, /cglab info: expected one file, got 0 \(usage: cglab info <file> \[--top file\.pdb\] \[--json\]\)/);
   r = fails(dataset, '--yaml');
-  assert.match(r.stderr, /unknown option --yaml \(options: --top, --json\)/);
+  assert.match(r.stderr, /unknown option --yaml \(options: --top, --units, --json\)/);
   r = fails(dataset, '--top');
   assert.match(r.stderr, /--top needs a value/);
 });

@@ -65,7 +65,7 @@ test('bad input is refused with what was expected: data without forces, maps tha
   assert.match(cglab(['train', 'forcematching', '--data', fixture, '--map', partial, '--model', 'cgnet', '--out', at('bad')]).stderr,
     /partial\.json: requireAll is set but 12 atoms belong to no bead \(ACE 1 HH31, ACE 1 CH3, .*NME 3 HH33\)/);
   assert.match(train(['--data', fixture, '--model', 'mlp']).stderr, /--model is 'mlp', expected cgnet or cgschnet/);
-  assert.match(cglab(['train', 'autoencoder', '--data', fixture]).stderr, /cglab train: expected the method \(forcematching, autograin, arcg, embedded\) as the one positional argument, got autoencoder/);
+  assert.match(cglab(['train', 'autoencoder', '--data', fixture]).stderr, /cglab train: expected the method \(forcematching, autograin, arcg, embedded, ccg\) as the one positional argument, got autoencoder/);
 
   // A trained 5-bead model against frames of 4 beads, of another molecule, or with a 6-bead model file.
   const model = at('cgnet5');

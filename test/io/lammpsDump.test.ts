@@ -184,12 +184,12 @@ test('readCoordinates takes .lammpstrj and .dump (units declared); cglab info de
   assert.deepEqual(metal.box!.lengths, info.box!.lengths, 'metal and real share the ångström');
 });
 
-test('--units of the commands: a LAMMPS style, or quantity=unit pairs for HDF5, checked', () => {
-  const parse = (v: string) => unitsOption(parseArgs(['--units', v], { valued: ['units'] }, 'x'), 'x');
+test('--data-units of the commands: a LAMMPS style, or quantity=unit pairs for HDF5, checked', () => {
+  const parse = (v: string) => unitsOption(parseArgs(['--data-units', v], { valued: ['data-units'] }, 'x'), 'x');
   assert.deepEqual(parse('real'), { lammpsUnits: 'real', hdf5Units: { length: 'angstrom', time: 'fs', force: 'kcal/mol/angstrom' } });
   assert.deepEqual(parse('metal').hdf5Units, { length: 'angstrom', time: 'ps' }, 'eV/Å has no cglab unit name: left to the file');
   assert.deepEqual(parse('length=angstrom,force=kcal/mol/angstrom'), { hdf5Units: { length: 'angstrom', force: 'kcal/mol/angstrom' } });
-  assert.throws(() => parse('furlong'), /cglab x: --units furlong: unknown LAMMPS units style 'furlong'.*or give quantity=unit pairs/);
+  assert.throws(() => parse('furlong'), /cglab x: --data-units furlong: unknown LAMMPS units style 'furlong'.*or give quantity=unit pairs/);
   assert.throws(() => parse('size=nm'), /'size=nm' is not quantity=unit with a quantity among length, time/);
-  assert.throws(() => parse('length=parsec'), /--units length=parsec: unknown length unit 'parsec'/);
+  assert.throws(() => parse('length=parsec'), /--data-units length=parsec: unknown length unit 'parsec'/);
 });

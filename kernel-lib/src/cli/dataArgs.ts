@@ -16,16 +16,16 @@ export function dataFiles(args: ParsedArgs, command: string, what: string): stri
 }
 
 /**
- * `--units`: the units of files that do not declare their own. A LAMMPS units style (`real`,
+ * `--data-units` (`--units` in `cglab info`): the units of files that do not declare their own. A LAMMPS units style (`real`,
  * `metal`, …) for dumps without ITEM: UNITS, which also gives HDF5 files the style's length,
  * time and force units; or `quantity=unit,…` (`length=angstrom,force=kcal/mol/angstrom`, as mlcg
  * stores them) for HDF5 files. Units a file declares win.
  * @throws Error naming the option for an unknown style, quantity or unit.
  */
-export function unitsOption(args: ParsedArgs, command: string): { lammpsUnits?: string; hdf5Units?: Partial<Units> } {
-  const v = optString(args, 'units');
+export function unitsOption(args: ParsedArgs, command: string, name = 'data-units'): { lammpsUnits?: string; hdf5Units?: Partial<Units> } {
+  const v = optString(args, name);
   if (v === undefined) return {};
-  const where = `cglab ${command}: --units ${v}`;
+  const where = `cglab ${command}: --${name} ${v}`;
   if (!v.includes('=')) {
     let names: Units;
     try {
@@ -57,7 +57,7 @@ export function unitsOption(args: ParsedArgs, command: string): { lammpsUnits?: 
   return { hdf5Units: units };
 }
 
-/** `--data` (with `--top` and `--units`) as one set of frames, and a label that names it in messages. */
+/** `--data` (with `--top` and `--data-units`) as one set of frames, and a label that names it in messages. */
 export function dataSet(args: ParsedArgs, command: string, what: string, opts: Omit<FrameSetOptions, 'top'> = {}): { set: FrameSet; label: string } {
   const files = dataFiles(args, command, what);
   const set = openFrameSet(files, { ...unitsOption(args, command), ...opts, top: optString(args, 'top') });

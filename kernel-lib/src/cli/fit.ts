@@ -54,7 +54,7 @@ export async function fitCommand(argv: string[]): Promise<number> {
   const cmd = 'fit pairs';
   const args = parseArgs(rest, {
     multi: ['data'],
-    valued: ['memory-gb', 'top', 'units', 'beads', 'method', 'cutoff', 'bin', 'temperature', 'iterations', 'seed', 'out', 'frames', 'replicas', 'ps', 'skip-ps', 'save-every-ps', 'dt', 'tolerance', 'pressure', 'target', 'regularisation', 'critic', 'critic-on', 'divergence', 'critic-steps', 'learning-rate', 'min-ess', 'ridge'],
+    valued: ['memory-gb', 'top', 'data-units', 'beads', 'method', 'cutoff', 'bin', 'temperature', 'iterations', 'seed', 'out', 'frames', 'replicas', 'ps', 'skip-ps', 'save-every-ps', 'dt', 'tolerance', 'pressure', 'target', 'regularisation', 'critic', 'critic-on', 'divergence', 'critic-steps', 'learning-rate', 'min-ess', 'ridge'],
     flags: ['resume', 'stream'],
   }, cmd);
   if (args.positional.length) throw new Error(`cglab ${cmd}: unexpected argument '${args.positional[0]}'`);

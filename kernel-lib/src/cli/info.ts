@@ -261,7 +261,7 @@ export async function infoCommand(argv: string[]): Promise<number> {
   if (args.positional.length !== 1) {
     throw new Error(`cglab info: expected one file, got ${args.positional.length} (usage: cglab info <file> [--top file.pdb] [--json])`);
   }
-  const { lammpsUnits } = unitsOption(args, 'info');
+  const { lammpsUnits } = unitsOption(args, 'info', 'units');
   const info = fileInfo(args.positional[0], { top: optString(args, 'top'), lammpsUnits });
   process.stdout.write(args.options.has('json') ? JSON.stringify(info, null, 2) + '\n' : formatInfo(info) + '\n');
   return 0;

@@ -55,7 +55,7 @@ export function abortOnSigint(ac: AbortController, message: string): () => void 
 
 export async function trainCommand(argv: string[]): Promise<number> {
   if (argv[0] === 'arcg') {
-    return trainArcgCommand(parseArgs(argv.slice(1), { valued: ['top', 'units', 'map', 'model', 'seed', 'out', 'temperature', 'frames'], multi: ['data'], flags: ['resume'] }, 'train arcg'));
+    return trainArcgCommand(parseArgs(argv.slice(1), { valued: ['top', 'map', 'model', 'seed', 'out', 'temperature', 'frames', 'data-units'], multi: ['data'], flags: ['resume'] }, 'train arcg'));
   }
   if (argv[0] === 'ccg') return trainCcgCommand(parseArgs(argv.slice(1), TRAIN_CCG_OPTIONS, 'train ccg'));
   if (argv[0] === 'autograin') return trainAutograinCommand(parseArgs(argv.slice(1), TRAIN_AUTOGRAIN_OPTIONS, 'train autograin'));
@@ -65,7 +65,7 @@ export async function trainCommand(argv: string[]): Promise<number> {
   }
   const cmd = 'train forcematching';
   const args = parseArgs(argv, {
-    valued: ['top', 'units', 'map', 'model', 'epochs', 'seed', 'out', 'temperature', 'force-map', 'frames', 'batch-size', 'lr', 'target', 'memory-gb'],
+    valued: ['top', 'map', 'model', 'epochs', 'seed', 'out', 'temperature', 'force-map', 'frames', 'batch-size', 'lr', 'target', 'memory-gb', 'data-units'],
     multi: ['data'],
     flags: ['resume', 'stream'],
   }, 'train');

@@ -24,7 +24,7 @@ import { dataSet } from './dataArgs.js';
 import { abortOnSigint, numberOption, requiredOption } from './train.js';
 
 /** Options `cglab train autograin` takes. */
-export const TRAIN_AUTOGRAIN_OPTIONS = { multi: ['data'], valued: ['top', 'units', 'beads', 'epochs', 'rho', 'seed', 'out', 'warmup', 'frames', 'batch-size', 'lr', 'weighting', 'decoder', 'units'], flags: ['per-molecule', 'soft', 'resume'] };
+export const TRAIN_AUTOGRAIN_OPTIONS = { multi: ['data'], valued: ['top', 'data-units', 'beads', 'epochs', 'rho', 'seed', 'out', 'warmup', 'frames', 'batch-size', 'lr', 'weighting', 'decoder', 'units'], flags: ['per-molecule', 'soft', 'resume'] };
 
 export async function trainAutograinCommand(args: ParsedArgs): Promise<number> {
   const cmd = 'train autograin';

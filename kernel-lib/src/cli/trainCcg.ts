@@ -27,7 +27,7 @@ import { dataSet } from './dataArgs.js';
 import { abortOnSigint, numberOption, requiredOption } from './train.js';
 
 /** Options `cglab train ccg` takes. */
-export const TRAIN_CCG_OPTIONS = { multi: ['data'], valued: ['top', 'units', 'map', 'cg-model', 'system', 'temperature', 'steps', 'warmup', 'batch', 'lr', 'layers', 'seed', 'samples', 'out'] };
+export const TRAIN_CCG_OPTIONS = { multi: ['data'], valued: ['top', 'data-units', 'map', 'cg-model', 'system', 'temperature', 'steps', 'warmup', 'batch', 'lr', 'layers', 'seed', 'samples', 'out'] };
 
 /** kJ/mol above the highest training-frame energy where energies start to be regularised. */
 const CAP_MARGIN = 100;

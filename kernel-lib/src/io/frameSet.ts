@@ -13,12 +13,13 @@ import { extname, join } from 'node:path';
 import type { Topology } from '../topology/topology.js';
 import { readCoordinates, topologyFromPdb } from './dataset.js';
 import type { Units } from '../units.js';
+import { concatFloat32 } from '../util/arrays.js';
 import type { Random } from '../util/random.js';
 import type { FrameBlock } from './frameBlocks.js';
 import { hdf5Index, isHdf5Path, readHdf5, splitHdf5Path, streamHdf5 } from './hdf5.js';
 import { dumpIndex, readLammpsDump, streamLammpsDump } from './lammpsDump.js';
 import { makeTrajectory, type Trajectory } from './trajectory.js';
-import { readTrr, streamTrr, trrIndex } from './trr.js';
+import { HAS_F, HAS_X, readTrr, streamTrr, trrIndex } from './trr.js';
 import { readXtc, streamXtc, xtcIndex } from './xtc.js';
 
 /** Options of {@link openFrameSet}. */
@@ -86,27 +87,26 @@ interface PartReader {
 /** Provenance keys a set keeps when its files agree on them (these decide how data are mapped). */
 const SHARED_PROVENANCE = ['temperature_K', 'constraints', 'system', 'generator', 'units'];
 
-const HAS_X = 1;
-const HAS_F = 4;
-
 /** TRR: the frames holding positions (and forces when required), located by the frame index. */
 function trrPart(path: string, opts: FrameSetOptions): PartReader {
   const index = trrIndex(path);
   const need = HAS_X | (opts.requireForces ? HAS_F : 0);
-  const selected: number[] = [];
+  const list: number[] = [];
   let all = HAS_F;
   index.contents.forEach((b, k) => {
     if ((b & need) !== need) return;
-    selected.push(k);
+    list.push(k);
     all &= b;
   });
+  // Where every frame belongs (the usual file), set frames are file frames and no list is kept.
+  const selected = list.length === index.contents.length ? undefined : Int32Array.from(list);
   const require: 'forces'[] = opts.requireForces ? ['forces'] : [];
   // A set range [a, b) is file frames selected[a] .. selected[b − 1]; `require` skips the others between.
-  const range = (a: number, b: number) => ({ start: selected[a], stop: selected[b - 1] + 1, require });
+  const range = (a: number, b: number) => (selected ? { start: selected[a], stop: selected[b - 1] + 1, require } : { start: a, stop: b, require });
   return {
-    frames: selected.length,
+    frames: list.length,
     nAtoms: index.nAtoms,
-    hasForces: selected.length > 0 && (all & HAS_F) !== 0,
+    hasForces: list.length > 0 && (all & HAS_F) !== 0,
     topology: opts.top === undefined ? undefined : topologyFromPdb(opts.top, index.nAtoms, path),
     read: (a, b) => readTrr(path, range(a, b)),
     stream: (a, b, chunk) => streamTrr(path, { ...range(a, b), chunk }),
@@ -280,26 +280,19 @@ export function openFrameSet(paths: readonly string[], opts: FrameSetOptions = {
     provenance,
     read() {
       const pieces = readers.map((r) => r.read(0, r.frames));
-      const per = 3 * nAtoms;
-      const concat = (get: (t: Trajectory) => Float32Array | undefined, size: number) => {
-        if (!pieces.every((t) => get(t) !== undefined)) return undefined;
-        if (pieces.length === 1) return get(pieces[0]);
-        const out = new Float32Array(nFrames * size);
-        let at = 0;
-        for (const t of pieces) {
-          out.set(get(t) as Float32Array, at);
-          at += t.nFrames * size;
-        }
-        return out;
+      const concat = (get: (t: Trajectory) => Float32Array | undefined) => {
+        const arrays = pieces.map(get);
+        if (!arrays.every((a) => a !== undefined)) return undefined;
+        return arrays.length === 1 ? arrays[0] : concatFloat32(arrays as Float32Array[]);
       };
       return makeTrajectory({
         nFrames,
         nAtoms,
         ...(topology ? { topology } : {}),
-        positions: concat((t) => t.positions, per) as Float32Array,
-        forces: concat((t) => t.forces, per),
-        box: concat((t) => t.box, 9),
-        time: concat((t) => t.time, 1),
+        positions: concat((t) => t.positions) as Float32Array,
+        forces: concat((t) => t.forces),
+        box: concat((t) => t.box),
+        time: concat((t) => t.time),
         provenance: pieces.length === 1 ? { ...pieces[0].provenance, ...provenance } : provenance,
       }, paths.join(', '));
     },

@@ -26,10 +26,10 @@ const MAX_VERSION = 128;
 const SCAN_BYTES = 12 + MAX_VERSION + 13 * 4 + 2 * 8 + 9 * 8;
 
 /** Bits of {@link TrrIndex.contents}. */
-const HAS_X = 1;
-const HAS_V = 2;
-const HAS_F = 4;
-const HAS_BOX = 8;
+export const HAS_X = 1;
+export const HAS_V = 2;
+export const HAS_F = 4;
+export const HAS_BOX = 8;
 
 /** One frame's header, sizes in bytes. */
 interface TrrHeader {

@@ -8,6 +8,7 @@
  */
 import type { Coordinates } from '../../cg/linearMap.js';
 import { simulateReplicas } from '../../md/replicas.js';
+import { concatFloat32 } from '../../util/arrays.js';
 import type { EnergyModel } from '../../nn/energyModel.js';
 import type { ConditionalDensity } from '../../nn/conditionalDensity.js';
 import type { TensorEnergy } from '../../physics/tensor.js';
@@ -76,16 +77,7 @@ export async function ccgCycle(model: EnergyModel, masses: Float64Array, starts:
     const est = freeEnergies(q, rep, energy, temperature, Float64Array.from(frames), { samples: o.samples ?? 64, seed: seed + round });
     positions.push(frames);
     forces.push(Float32Array.from(est.meanForce));
-    const join = (parts: Float32Array[]) => {
-      const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-      let at = 0;
-      for (const p of parts) {
-        out.set(p, at);
-        at += p.length;
-      }
-      return out;
-    };
-    const training = await trainForceMatching(model, { positions: join(positions), forces: join(forces) }, { epochs: o.epochs ?? 10, seed: seed + round, signal: o.signal });
+    const training = await trainForceMatching(model, { positions: concatFloat32(positions), forces: concatFloat32(forces) }, { epochs: o.epochs ?? 10, seed: seed + round, signal: o.signal });
     const ess = Float64Array.from(est.ess).sort();
     const rms = Math.sqrt(est.meanForce.reduce((s, v) => s + v * v, 0) / est.meanForce.length);
     const r: CycleRound = { round, frames: frames.length / rep.cgDim, medianEss: ess[Math.floor(ess.length / 2)], meanForceRms: rms, training };

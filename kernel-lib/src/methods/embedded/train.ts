@@ -60,10 +60,11 @@ export interface EmbeddedOptions {
   rungSamples?: number;
   /**
    * A rung diverges when a window's mean loss rises above the rung's lowest by more than 5
-   * standard errors and by more than this fraction of its size (+ 1 kT); default 0.1. The run
-   * then steps back: the parameters and Adam's state of the rung's start are restored and the
-   * rung retried with half the step in ln a (the adaptive ladder; an explicit schedule keeps
-   * its factor) and half the learning rate.
+   * standard errors and by more than this fraction of its size + 10 kT; default 0.5 (a blow-up,
+   * not the drift of a few kT that Adam's noise gives at one factor). The run then steps back:
+   * the parameters and Adam's state of the rung's start are restored and the rung retried with
+   * half the step in ln a (the adaptive ladder; an explicit schedule keeps its factor) and half
+   * the learning rate, which is restored once the retried rung has settled.
    */
   divergence?: number;
   /** Step-backs at one rung before the run stops with {@link EmbeddedDivergenceError}; default 3. */
@@ -155,7 +156,7 @@ export async function fitEmbedded(target: EmbeddedTarget, opts: EmbeddedOptions 
   if (!(decayFactor > 0 && decayFactor < 1)) throw new Error(`embedded: decayFactor must be in (0, 1), got ${decayFactor}`);
   if (!(lr > 0)) throw new Error(`embedded: learningRate must be positive, got ${lr}`);
   const rungSamples = opts.rungSamples ?? 2048;
-  const divergence = opts.divergence ?? 0.1;
+  const divergence = opts.divergence ?? 0.5;
   const maxRetries = opts.maxRetries ?? 3;
   if (!(divergence > 0)) throw new Error(`embedded: divergence must be a positive fraction, got ${divergence}`);
   if (!Number.isInteger(maxRetries) || maxRetries < 0) throw new Error(`embedded: maxRetries must be an integer ≥ 0, got ${maxRetries}`);
@@ -243,6 +244,8 @@ export async function fitEmbedded(target: EmbeddedTarget, opts: EmbeddedOptions 
     a = next;
     guard = target.guard?.(a);
     plateau.reset();
+    // A step-back's smaller rate was for the rung that failed; the next one starts at the rate before it.
+    if (retries > 0) lr = start.lr;
     start = rungStart();
     retries = 0;
   };
@@ -282,7 +285,7 @@ export async function fitEmbedded(target: EmbeddedTarget, opts: EmbeddedOptions 
       if (plateau.count % window === 0) {
         curve.push({ step: steps, a, loss: plateau.lastMean() });
         const r = plateau.rise();
-        if (r && r.z > 5 && r.rise > divergence * Math.abs(r.lowest) + 1) {
+        if (r && r.z > 5 && r.rise > divergence * Math.abs(r.lowest) + 10) {
           stepBack(r);
           continue;
         }

@@ -21,6 +21,7 @@
 import { ForceCovariance, projectForces } from '../../cg/forceMap.js';
 import { FrameSelection, lowerBound, randomFrames, type FrameSet } from '../../io/frameSet.js';
 import { permutation } from '../../nn/epochLoop.js';
+import { concatFloat32 } from '../../util/arrays.js';
 import type { JsonObject } from '../../nn/params.js';
 import { Random } from '../../util/random.js';
 import { forceMapPlan, mapDataset, type CGData, type MapDatasetOptions } from './data.js';
@@ -113,16 +114,7 @@ export async function streamForceData(set: FrameSet, spec: MapSpec, opts: Omit<M
         fs.push(projectForces(forceMap, pick(block.forces as Float32Array)));
       }
     }
-    const join = (parts: Float32Array[]) => {
-      const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-      let at = 0;
-      for (const p of parts) {
-        out.set(p, at);
-        at += p.length;
-      }
-      return out;
-    };
-    return { positions: join(xs), forces: join(fs) };
+    return { positions: concatFloat32(xs), forces: concatFloat32(fs) };
   };
 
   const data: StreamedForceData = {

@@ -29,6 +29,7 @@ import type { Coordinates } from '../../cg/linearMap.js';
 import { EnergyModel } from '../../nn/energyModel.js';
 import { epochSettings, gatherRows, permutation, runEpochs, splitFrames, type EpochLoopRecord, type EpochProgress, type EpochSettings } from '../../nn/epochLoop.js';
 import type { JsonObject } from '../../nn/params.js';
+import { concatFloat32 } from '../../util/arrays.js';
 import type { Random } from '../../util/random.js';
 
 /** Bead positions and the forces to match, one frame each. */
@@ -231,17 +232,11 @@ export async function trainForceMatching(model: EnergyModel, data: ForceData | S
     rows = val;
     batches = async function* (_epoch, rng, size) {
       let left: Rows = { positions: new Float32Array(0), forces: new Float32Array(0) };
-      const cat = (a: Float32Array, b: Float32Array) => {
-        const out = new Float32Array(a.length + b.length);
-        out.set(a);
-        out.set(b, a.length);
-        return out;
-      };
       for await (const window of data.windows(rng)) {
         check(window, 'window ');
         const w = target(window);
         const order = permutation(w.positions.length / per, rng);
-        rows = { positions: cat(left.positions, gatherRows(w.positions, order, per)), forces: cat(left.forces, gatherRows(w.forces, order, per)) };
+        rows = { positions: concatFloat32([left.positions, gatherRows(w.positions, order, per)]), forces: concatFloat32([left.forces, gatherRows(w.forces, order, per)]) };
         const n = rows.positions.length / per;
         let at = 0;
         for (; n - at >= size; at += size) yield Int32Array.from({ length: size }, (_, k) => at + k);
