@@ -30,6 +30,13 @@ test('refine adds the dihedral corrections to a model folder round by round (unt
   const info = JSON.parse(readFileSync(join(model, 'forcematching.json'), 'utf8'));
   assert.deepEqual({ rounds: info.refinement.rounds, runs: info.refinement.runs, quads: info.refinement.quads }, { rounds: 1, runs: 1, quads: [[0, 1, 2, 3], [1, 2, 3, 4]] });
   assert.equal(info.refinement.pairDivergence.length, 1);
+  // φ/ψ judged on every bin the reference populates, by basin (backbone5 beads are φ/ψ's atoms).
+  assert.match(r.stderr, /run 1 \(the model before the last correction\) against the reference:\n\s+KL\(ref‖CG\) over all \d+ bins the reference populates \(60 × 60 φ\/ψ, CG floored at 1e-6\): \d\.\d{3} nats; over bins both populate \d\.\d{3}; coverage [\d.]+ %\n\s+unvisited by the CG run: \d+ bins, [\d.]+ % of the reference, KL \d\.\d{3}\n\s+by basin \(KL part, populations\): C5 /);
+  assert.match(r.stderr, /αR\/β \d\.\d{3} against \d\.\d{3}/);
+  const judged = info.refinement.judgement;
+  assert.deepEqual([judged.run, judged.refined], [1, false]);
+  const parts = Object.values(judged.regions as Record<string, { kl: number }>).reduce((s, v) => s + v.kl, 0);
+  assert.ok(Math.abs(parts - judged.kl) < 1e-9 && judged.kl >= judged.unvisited.kl, JSON.stringify(judged));
 
   // Without --until-kl, every round runs; then the check run.
   const again = cglab(['refine', '--model', model, '--data', fixture, ...small, '--rounds', '2', '--check']);
@@ -47,6 +54,8 @@ test('refine adds the dihedral corrections to a model folder round by round (unt
   assert.notDeepEqual(runs[3].coefficients, runs[2].coefficients);
   const record = JSON.parse(readFileSync(join(model, 'forcematching.json'), 'utf8')).refinement;
   assert.deepEqual([record.rounds, record.runs, record.pairDivergence.length], [3, 4, 4]);
+  assert.match(again.stderr, /run 4 \(the refined model\) against the reference:/);
+  assert.deepEqual([record.judgement.run, record.judgement.refined], [4, true]);
   const sim = cglab(['simulate', '--model', model, '--replicas', '2', '--ps', '0.02', '--save-every-ps', '0.01', '--out', join(dir, 'traj.npz')]);
   assert.equal(sim.status, 0, sim.stderr);
 

@@ -136,3 +136,48 @@ test('Ctrl-C (SIGINT) during cglab generate writes the frames computed so far, m
   assert.equal(t.provenance?.interrupted, true);
   assert.equal(existsSync(join(dir, 'cache')), false);
 });
+
+test('replica exchange: the lowest rung samples its own temperature (Var x2 = kT₀ with walkers up to 4 T₀), identically on 1, 2 or 3 threads', async () => {
+  const base = getSystem('double-well-2d').temperature;
+  const exchange = { temperatures: [base, 1.6 * base, 2.5 * base, 4 * base], everyPs: 0.5 };
+  const opts = { system: 'double-well-2d', ns: 2, saveEveryPs: 0.5, replicas: 2, seed: 5, equilibratePs: 2, exchange };
+  const a = await generate({ ...opts, workers: 2 });
+  assert.deepEqual(a.framesPerReplica, [4000, 4000]);
+  const prov = a.trajectory.provenance as Record<string, unknown>;
+  assert.equal(prov.temperature_K, base);
+  assert.deepEqual(prov.exchange_temperatures_K, exchange.temperatures);
+  const acceptance = prov.exchange_acceptance as number[];
+  assert.equal(acceptance.length, 3);
+  acceptance.forEach((f) => assert.ok(f > 0.2 && f < 1, `acceptance ${acceptance}`));
+  // x2 is harmonic with unit spring constant: Var x2 = kT at the rung sampled. A walker that
+  // came down from 4 T₀ without its velocities rescaled, or frames kept from a hot rung, would
+  // raise it (by 3 kT₀ per such frame's share).
+  const x2 = Array.from({ length: a.trajectory.nFrames }, (_, f) => a.trajectory.positions[3 * f + 1]);
+  const variance = x2.reduce((s, v) => s + v * v, 0) / x2.length;
+  assert.ok(Math.abs(variance / (BOLTZMANN * base) - 1) < 0.1, `Var x2 ${variance} against kT₀ ${BOLTZMANN * base}`);
+  for (const workers of [1, 3]) {
+    const b = await generate({ ...opts, ns: 0.2, workers });
+    const c = await generate({ ...opts, ns: 0.2, workers: 2 });
+    assert.deepEqual(Array.from(b.trajectory.positions), Array.from(c.trajectory.positions), `${workers} threads against 2`);
+  }
+  await assert.rejects(generate({ ...opts, exchange: { temperatures: [2 * base, 3 * base], everyPs: 1 } }), /must start at the temperature sampled/);
+  await assert.rejects(generate({ ...opts, exchange: { temperatures: [base, base], everyPs: 1 } }), /must rise/);
+});
+
+test('cglab generate --exchange Tmax:N runs N rungs in a constant ratio and reports acceptance; bad ladders are clear errors', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cglab-gen-ex-'));
+  const out = join(dir, 'ex.npz');
+  const r = spawnSync(bin, ['generate', 'double-well-1d', '--ns', '0.05', '--save-every-ps', '0.5', '--equilibrate-ps', '0.5', '--exchange', `${(3 / BOLTZMANN).toFixed(3)}:3`, '--exchange-every-ps', '0.25', '--no-cache', '--out', out], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /3 rungs each \(120, 208, 361 K\)/);
+  assert.match(r.stderr, /exchanges accepted between neighbouring rungs \d\.\d\d, \d\.\d\d; round trips/);
+  const t = readDataset(out);
+  const temperatures = t.provenance?.exchange_temperatures_K as number[];
+  assert.ok(Math.abs(temperatures[1] / temperatures[0] - temperatures[2] / temperatures[1]) < 1e-9);
+  assert.equal(t.provenance?.exchange_every_ps, 0.25);
+  const run = (a: string[]) => spawnSync(bin, ['generate', 'double-well-1d', '--ns', '0.01', '--out', join(dir, 'x.npz'), ...a], { encoding: 'utf8' }).stderr;
+  assert.match(run(['--exchange', 'hot']), /--exchange must be Tmax:N .* got 'hot'/);
+  assert.match(run(['--exchange', '100:4']), /the top temperature must exceed the run's, 120\.2\d* K/);
+  assert.match(run(['--exchange', '130,120']), /must rise .* 120 K follows 130 K/);
+  assert.match(run(['--exchange-every-ps', '1']), /--exchange-every-ps needs --exchange/);
+});

@@ -80,3 +80,57 @@ export function fesMse(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const shift = idx.reduce((s, i) => s + a[i] - b[i], 0) / idx.length;
   return idx.reduce((s, i) => s + (a[i] - b[i] - shift) ** 2, 0) / idx.length;
 }
+
+/** Where KL(p‖q) over every bin p populates comes from: see {@link klBreakdown}. */
+export interface KlBreakdown {
+  /** Σ p ln(p / max(q, floor)) over the bins with p > 0, nats; p and q normalised to 1. */
+  kl: number;
+  /** The probability q is floored at in bins it does not reach. */
+  floor: number;
+  /** KL over the bins both populate, each renormalised there ({@link klDivergenceCommon}). */
+  common: number;
+  /** p's probability in bins q populates. */
+  coverage: number;
+  /** Bins p populates and q does not: how many, p's probability there, their part of `kl`. */
+  unvisited: { bins: number; mass: number; kl: number };
+  /** Per region named by `regions`: p's and q's probability there and its part of `kl` (the parts sum to `kl`). */
+  regions: Record<string, { p: number; q: number; kl: number }>;
+}
+
+/**
+ * KL(p‖q) of two histograms on one grid over every bin p populates, q's probability floored at
+ * `floor` (default 1e-6) where q has no sample and not renormalised, so that a model that never
+ * reaches part of the reference pays ln(p/floor) for it instead of being judged only where it
+ * went; beside it the common-bins KL, the coverage, the unvisited bins' share, and the
+ * contribution of each region when `regions` labels every bin.
+ * @throws Error for histograms of different lengths, labels of another length, or a floor
+ *   outside (0, 1).
+ */
+export function klBreakdown(p: ArrayLike<number>, q: ArrayLike<number>, o: { floor?: number; regions?: readonly string[] } = {}): KlBreakdown {
+  sameLength(p, q, 'klBreakdown');
+  const floor = o.floor ?? 1e-6;
+  if (!(floor > 0 && floor < 1)) throw new Error(`klBreakdown: floor ${floor}, expected a probability in (0, 1)`);
+  if (o.regions && o.regions.length !== p.length) throw new Error(`klBreakdown: ${o.regions.length} region labels for ${p.length} bins`);
+  const [pn, qn] = [normalise(p, 0), normalise(q, 0)];
+  const regions: KlBreakdown['regions'] = {};
+  const unvisited = { bins: 0, mass: 0, kl: 0 };
+  let kl = 0;
+  for (let i = 0; i < pn.length; i++) {
+    const region = o.regions ? (regions[o.regions[i]] ??= { p: 0, q: 0, kl: 0 }) : undefined;
+    if (region) {
+      region.p += pn[i];
+      region.q += qn[i];
+    }
+    if (!(pn[i] > 0)) continue;
+    const term = pn[i] * Math.log(pn[i] / Math.max(qn[i], floor));
+    kl += term;
+    if (region) region.kl += term;
+    if (!(qn[i] > 0)) {
+      unvisited.bins++;
+      unvisited.mass += pn[i];
+      unvisited.kl += term;
+    }
+  }
+  const common = klDivergenceCommon(p, q);
+  return { kl, floor, common: common.kl, coverage: common.coverage, unvisited, regions };
+}

@@ -20,6 +20,10 @@ import { readCoordinates } from '../io/dataset.js';
 import { bondedTuples } from '../methods/forcematching/model.js';
 import { loadModelDir, modelFiles, startPositions, writeModelInfo } from '../methods/forcematching/modelDir.js';
 import { loadRefinementRuns, refineDihedrals, saveRefinementRuns } from '../methods/forcematching/refine.js';
+import { describePhiPsi, judgePhiPsi, type PhiPsiJudgement } from '../analysis/ramachandran.js';
+import { alaninePhiPsiBeads } from '../methods/forcematching/mapping.js';
+import { degrees } from '../units.js';
+import { dihedrals } from '../analysis/geometry.js';
 import { progressBar } from '../util/progress.js';
 import { optString, parseArgs } from './args.js';
 import { abortOnSigint, numberOption, requiredOption } from './train.js';
@@ -116,6 +120,21 @@ export async function refineCommand(argv: string[]): Promise<number> {
       const kl = (d: number[]) => d.map((v) => v.toFixed(3)).join(', ');
       res.divergence.forEach((d, k) => process.stderr.write(`  run ${k + 1}: KL(ref‖CG) per dihedral ${kl(d)}${res.pairDivergence[k].length ? `; per pair ${kl(res.pairDivergence[k])}` : ''} nats\n`));
       if (kept > 0) saveRefinementRuns(runsFile, res.runs);
+      // The last run judged on every bin the reference populates, by basin: alanine dipeptide's
+      // φ/ψ, when the refined dihedrals include them.
+      const phiPsi = alaninePhiPsiBeads(m.info.map.spec);
+      const [phiAt, psiAt] = phiPsi ? [phiPsi.phi, phiPsi.psi].map((q) => quads.findIndex((d) => d.every((b, i) => b === q[i]))) : [-1, -1];
+      let judgement: (PhiPsiJudgement & { run: number; refined: boolean }) | undefined;
+      if (kept > 0 && phiAt >= 0 && psiAt >= 0) {
+        const last = res.runs[res.runs.length - 1];
+        const refined = check && !res.interrupted && res.reweighting.length > 0;
+        judgement = {
+          ...judgePhiPsi({ phi: degrees(dihedrals(reference, beads, quads[phiAt])), psi: degrees(dihedrals(reference, beads, quads[psiAt])) }, { phi: degrees(last.angles[phiAt]), psi: degrees(last.angles[psiAt]) }),
+          run: res.runs.length,
+          refined,
+        };
+        process.stderr.write(`  run ${res.runs.length} (${refined ? 'the refined model' : 'the model before the last correction'}) against the reference:\n${describePhiPsi(judgement).map((l) => `    ${l}\n`).join('')}`);
+      }
       const corrected = res.reweighting.length;
       if (corrected > 0) res.model.save(files.model);
       const before = m.info.refinement;
@@ -128,6 +147,7 @@ export async function refineCommand(argv: string[]): Promise<number> {
           quads: quads.map((q) => [...q]),
           divergence: [...(before?.divergence ?? []), ...res.divergence],
           pairDivergence: [...(before?.pairDivergence ?? []), ...res.pairDivergence],
+          ...(judgement ? { judgement } : before?.judgement ? { judgement: before.judgement } : {}),
         },
       });
       const stopped = corrected < rounds && !res.interrupted ? ` (run ${corrected} was within KL ${untilKl}: stopped)` : '';

@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { baoab, initState } from '../md/integrators.js';
+import { walkerSeed } from '../md/replicaExchange.js';
 import { run } from '../md/simulate.js';
 import { getSystem } from './systems.js';
 import type { WorkerJob, WorkerMessage } from './generate.js';
@@ -20,7 +21,7 @@ try {
   const integrator = baoab({ dt: sys.dt, temperature: job.temperature, friction: sys.friction, masses: sys.masses, constraints: sys.constraints });
   for (const r of job.replicas) {
     const x0 = Float64Array.from(sys.positions);
-    const state = initState(sys.potential, x0, sys.masses, job.temperature, replicaSeed(job.seed, r), sys.constraints);
+    const state = initState(sys.potential, x0, sys.masses, job.temperature, walkerSeed(job.seed, r), sys.constraints);
     const signal = { get aborted() { return Atomics.load(stop, 0) !== 0; } } as AbortSignal;
     let reported = 0;
     const onProgress = (done: number) => {
@@ -47,9 +48,4 @@ try {
   post({ type: 'done' });
 } catch (e) {
   post({ type: 'error', message: (e as Error).message });
-}
-
-/** Seed of replica r's random stream: distinct for every (seed, replica) pair in practice. */
-function replicaSeed(seed: number, r: number): number {
-  return (Math.imul(seed, 0x9e3779b1) + Math.imul(r + 1, 0x85ebca77)) >>> 0;
 }

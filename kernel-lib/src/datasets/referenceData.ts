@@ -44,7 +44,8 @@ export async function referenceData(o: ReferenceDataOptions): Promise<ReferenceD
   const systemOptions = Object.fromEntries(Object.entries(o.systemOptions ?? {}).filter(([, v]) => v !== undefined));
   const settings = { system: o.system, ...(Object.keys(systemOptions).length ? { systemOptions } : {}), ns: o.ns, saveEveryPs: o.saveEveryPs, replicas: o.replicas, seed: o.seed, equilibratePs: o.equilibratePs ?? 10,
     // Only when set, so that data cached at the system's own temperature keep their keys.
-    ...(o.temperature !== undefined && o.temperature !== sys.temperature ? { temperature: o.temperature } : {}) };
+    ...(o.temperature !== undefined && o.temperature !== sys.temperature ? { temperature: o.temperature } : {}),
+    ...(o.exchange ? { exchange: { temperatures: [...o.exchange.temperatures], everyPs: o.exchange.everyPs } } : {}) };
   const version = (require('../../package.json') as { version: string }).version;
   const key = cacheKey({ ...settings, cglab: version, parameters: sys.description });
   const useCache = o.cache ?? true;

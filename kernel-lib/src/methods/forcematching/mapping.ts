@@ -81,6 +81,16 @@ export const BUILTIN_MAPS: Readonly<Record<string, MapSpec>> = {
   },
 };
 
+/**
+ * The bead quadruples that are alanine dipeptide's φ (ACE C, ALA N, CA, C) and ψ (ALA N, CA, C,
+ * NME N) under `spec`, when each of those atoms is a bead of its own; undefined otherwise.
+ */
+export function alaninePhiPsiBeads(spec: MapSpec): { phi: number[]; psi: number[] } | undefined {
+  const beadOf = BACKBONE.map((b) => spec.beads.findIndex((s) => s.residue === b.residue && s.atoms.length === 1 && s.atoms[0] === b.atoms[0]));
+  if (beadOf.some((i) => i < 0)) return undefined;
+  return { phi: beadOf.slice(0, 4), psi: beadOf.slice(1, 5) };
+}
+
 /** A map resolved against an all-atom topology. */
 export interface ResolvedMap {
   /** M [beads × atoms], rows sum to 1. */

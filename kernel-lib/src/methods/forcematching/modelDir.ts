@@ -9,6 +9,7 @@
  * | `checkpoint.json`    | training state for `resume` (train.ts), while and after training       |
  * | `refine-runs.npz`    | after `cglab refine`: the CG runs of dihedral refinement (refine.ts), pooled by later rounds |
  */
+import type { PhiPsiJudgement } from '../../analysis/ramachandran.js';
 import { readVersionedJson } from '../../io/versionedJson.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,7 +55,11 @@ export interface ModelInfo {
    * Dihedral refinement done on the model (`cglab refine`): corrections added, runs kept, the
    * reference data, the refined quadruples, and per run KL(ref‖CG) per dihedral and per pair, nats.
    */
-  refinement?: { rounds: number; runs: number; data: string; quads: number[][]; divergence: number[][]; pairDivergence: number[][] };
+  refinement?: {
+    rounds: number; runs: number; data: string; quads: number[][]; divergence: number[][]; pairDivergence: number[][];
+    /** Alanine dipeptide's φ/ψ of the newest run (number `run`, of the refined model when `refined`) against the reference on every bin it populates. */
+    judgement?: PhiPsiJudgement & { run: number; refined: boolean };
+  };
 }
 
 /** Paths of a model folder's files. */
