@@ -21,7 +21,7 @@ import { dihedrals } from '../kernel-lib/dist/analysis/geometry.js';
 import { ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI } from '../kernel-lib/dist/datasets/alanineDipeptide.js';
 import { readDataset } from '../kernel-lib/dist/io/dataset.js';
 import { degrees } from '../kernel-lib/dist/units.js';
-import { betaOf, compare, fmt, ratioJackknife } from './lib/phipsi.mjs';
+import { allBins, betaOf, compare, fmt, ratioJackknife } from './lib/phipsi.mjs';
 
 const env = (k, d) => process.env[k] ?? d;
 const list = (k, d) => env(k, d).split(',').filter(Boolean);
@@ -75,6 +75,7 @@ try {
       const res = compare(phi, psi, ref);
       const total = train.s + refine.s;
       console.log(`  ${model} seed ${seed}: train ${fmt(train.s, 0)} s + refine ${fmt(refine.s, 0)} s = ${fmt(total / 60, 1)} min (${total <= budgetS ? 'within' : 'over'} 10 min); refined model: KL ${fmt(res.kl)} (coverage ${fmt(res.coverage)}), MSE ${fmt(res.mse, 2)}, αR ${fmt(res.pops.alphaR)}, β ${fmt(betaOf(res.pops))}, αR/β ${fmt(res.ratio)} ± ${fmt(ratioJackknife(phi, psi, [phi.length], replicas).sd)} (${fmt((100 * (res.ratio - ref.ratio)) / ref.ratio, 1)} %)`);
+      console.log(`    ${allBins(res)}`);
       console.log(`    train: ${train.lines.at(-1)}`);
       console.log(`    refine: ${refine.lines.filter((l) => /^\s*run \d+:|^cglab refine:/.test(l)).join(' | ')}`);
     }

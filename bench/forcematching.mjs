@@ -51,7 +51,7 @@ import { Adam } from '../kernel-lib/dist/nn/adam.js';
 import { BUILTIN_MAPS } from '../kernel-lib/dist/methods/forcematching/mapping.js';
 import { buildModel, fitForceMatching, fitPriors } from '../kernel-lib/dist/methods/forcematching/model.js';
 import { loadRefinementRuns, pooledRuns, poolRuns, refineDihedrals, saveRefinementRuns } from '../kernel-lib/dist/methods/forcematching/refine.js';
-import { betaOf, compare, fmt, grid, ratioJackknife, T } from './lib/phipsi.mjs';
+import { T, allBins, betaOf, compare, fmt, grid, ratioJackknife } from './lib/phipsi.mjs';
 
 const env = (k, d) => process.env[k] ?? d;
 const list = (k, d) => env(k, d).split(',').filter(Boolean);
@@ -240,7 +240,7 @@ async function runOne(all, ref, mapName, model, seed) {
   const h = phi.length / 2;
   const selfKl = klDivergenceCommon(fes2d(phi.subarray(0, h), psi.subarray(0, h), grid, grid, T).counts, fes2d(phi.subarray(h), psi.subarray(h), grid, grid, T).counts).kl;
   const run = simS === undefined ? 'evaluated on the refinement\'s last run' : `simulate ${fmt(simS, 0)} s`;
-  const line = `${head}, ${run}; KL ${fmt(res.kl)} (coverage ${fmt(res.coverage)}), MSE ${fmt(res.mse, 2)}, αR ${fmt(res.pops.alphaR)}, β ${fmt(betaOf(res.pops))}, φ>0 ${fmt(res.pops['phi>0'])}, αR/β ${fmt(res.ratio)} ± ${fmt(ratioJackknife(phi, psi, [phi.length], replicas).sd)} (time halves ${fmt(drift[0])}, ${fmt(drift[1])}); KL between replica halves ${fmt(selfKl)}`;
+  const line = `${head}, ${run}; KL ${fmt(res.kl)} (coverage ${fmt(res.coverage)}), MSE ${fmt(res.mse, 2)}, αR ${fmt(res.pops.alphaR)}, β ${fmt(betaOf(res.pops))}, φ>0 ${fmt(res.pops['phi>0'])}, αR/β ${fmt(res.ratio)} ± ${fmt(ratioJackknife(phi, psi, [phi.length], replicas).sd)} (time halves ${fmt(drift[0])}, ${fmt(drift[1])}); KL between replica halves ${fmt(selfKl)}; ${allBins(res)}`;
   if (!finalRun || !evalRun) return { selfKl, kl: res.kl, coverage: res.coverage, mse: res.mse, pops: res.pops, ratio: res.ratio, drift, line };
   const cat = (a, b) => {
     const out = new Float64Array(a.length + b.length);
@@ -249,7 +249,7 @@ async function runOne(all, ref, mapName, model, seed) {
     return out;
   };
   const pooled = compare(cat(phi, finalRun[0]), cat(psi, finalRun[1]), ref);
-  const both = `${line}; pooled with the refinement's last run: KL ${fmt(pooled.kl)} (coverage ${fmt(pooled.coverage)}), MSE ${fmt(pooled.mse, 2)}, αR ${fmt(pooled.pops.alphaR)}, β ${fmt(betaOf(pooled.pops))}, αR/β ${fmt(pooled.ratio)} ± ${fmt(ratioJackknife(cat(phi, finalRun[0]), cat(psi, finalRun[1]), [phi.length, finalRun[0].length], replicas).sd)}`;
+  const both = `${line}; pooled with the refinement's last run: KL ${fmt(pooled.kl)} (coverage ${fmt(pooled.coverage)}; ${allBins(pooled)}), MSE ${fmt(pooled.mse, 2)}, αR ${fmt(pooled.pops.alphaR)}, β ${fmt(betaOf(pooled.pops))}, αR/β ${fmt(pooled.ratio)} ± ${fmt(ratioJackknife(cat(phi, finalRun[0]), cat(psi, finalRun[1]), [phi.length, finalRun[0].length], replicas).sd)}`;
   return { selfKl, kl: pooled.kl, coverage: pooled.coverage, mse: pooled.mse, pops: pooled.pops, ratio: pooled.ratio, drift, line: both };
 }
 

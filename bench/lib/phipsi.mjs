@@ -4,13 +4,25 @@
 import { fes2d } from '../../kernel-lib/dist/analysis/fes.js';
 import { fesMse, klDivergenceCommon } from '../../kernel-lib/dist/analysis/divergence.js';
 import { alanineBasin, alanineBasinPopulations } from '../../kernel-lib/dist/datasets/alanineDipeptide.js';
+import { judgePhiPsi } from '../../kernel-lib/dist/analysis/ramachandran.js';
 
 export const T = 300;
 export const grid = { min: -180, max: 180, bins: 60 };
 export const betaOf = (p) => p.C5 + p['C7eq/PPII'];
 export const fmt = (v, d = 3) => (Number.isFinite(v) ? v.toFixed(d) : String(v));
 
-/** φ/ψ (degrees) surface, basin populations, KL(ref‖model) and MSE against `ref` (a `compare` result). */
+/** One line of a `compare` result's all-bins judgement: KL, unvisited share and each basin's part. */
+export function allBins(res) {
+  const j = res.all;
+  const parts = Object.entries(j.regions).map(([b, r]) => `${b} ${fmt(r.kl)}`).join(', ');
+  return `KL over all ${j.referenceBins} reference bins ${fmt(j.kl)} (CG floor 1e-6; common bins ${fmt(j.common)}, coverage ${fmt(j.coverage)}); unvisited ${j.unvisited.bins} bins, ${fmt(100 * j.unvisited.mass, 2)} % of the reference, KL ${fmt(j.unvisited.kl)}; by basin ${parts}`;
+}
+
+/**
+ * φ/ψ (degrees) surface, basin populations, KL(ref‖model) over common bins and MSE against `ref`
+ * (a `compare` result), and `all`: the judgement over every bin the reference populates (model
+ * floored at 1e-6, by basin and unvisited bins; analysis/ramachandran.ts).
+ */
 export function compare(phi, psi, ref) {
   const s = fes2d(phi, psi, grid, grid, T);
   const pops = alanineBasinPopulations(phi, psi);
@@ -22,6 +34,8 @@ export function compare(phi, psi, ref) {
     pops,
     ratio: pops.alphaR / betaOf(pops),
     fes: s,
+    angles: { phi, psi },
+    all: ref ? judgePhiPsi(ref.angles, { phi, psi }) : undefined,
   };
 }
 

@@ -181,3 +181,17 @@ test('cglab generate --exchange Tmax:N runs N rungs in a constant ratio and repo
   assert.match(run(['--exchange', '130,120']), /must rise .* 120 K follows 130 K/);
   assert.match(run(['--exchange-every-ps', '1']), /--exchange-every-ps needs --exchange/);
 });
+
+test('aborting replica exchange keeps the lowest rungs\' frames so far and says so', async () => {
+  const ac = new AbortController();
+  const base = getSystem('coupled-2d').temperature;
+  const r = await generate({
+    system: 'coupled-2d', ns: 100, saveEveryPs: 1, replicas: 2, seed: 1, equilibratePs: 0.1, signal: ac.signal,
+    exchange: { temperatures: [base, 2 * base], everyPs: 1 },
+    onProgress: (done) => { if (done > 40000) ac.abort(); },
+  });
+  assert.equal(r.interrupted, true);
+  assert.equal(r.framesPerReplica[0], r.framesPerReplica[1]);
+  assert.ok(r.trajectory.nFrames > 0 && r.trajectory.nFrames < 200000, `${r.trajectory.nFrames} frames`);
+  assert.equal(r.trajectory.provenance?.interrupted, true);
+});
