@@ -16,18 +16,13 @@
 // every 1 ps), ALA_REPLICAS 4, ALA_NS 2, ARCG_ITER 20, ARCG_REPLICAS 32, ARCG_PS 50,
 // ARCG_FIT_PS 20 (CG ps per replica per ARCG iteration), ARCG_MODELS arcg-linear,arcg-mlp,arcg-virtual,cgnet.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dihedrals } from '../kernel-lib/dist/analysis/geometry.js';
-import { internalBasis } from '../kernel-lib/dist/cg/internalBasis.js';
 import { ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI } from '../kernel-lib/dist/datasets/alanineDipeptide.js';
 import { readDataset } from '../kernel-lib/dist/io/dataset.js';
-import { replicaFrames, simulateReplicas } from '../kernel-lib/dist/md/replicas.js';
-import { mapDataset } from '../kernel-lib/dist/methods/forcematching/data.js';
-import { mapSpecByName } from '../kernel-lib/dist/methods/forcematching/mapping.js';
-import { basisPotential } from '../kernel-lib/dist/physics/basisPotential.js';
 import { degrees } from '../kernel-lib/dist/units.js';
 import { betaOf, compare, fmt } from './lib/phipsi.mjs';
 
@@ -58,8 +53,6 @@ if (!data) {
 const all = readDataset(data);
 const ref = compare(degrees(dihedrals(all.positions, all.nAtoms, ALANINE_DIPEPTIDE_PHI)), degrees(dihedrals(all.positions, all.nAtoms, ALANINE_DIPEPTIDE_PSI)));
 console.log(`reference: ${all.nFrames} frames; αR ${fmt(ref.pops.alphaR)}, β ${fmt(betaOf(ref.pops))}, αR/β ${fmt(ref.ratio)}`);
-const mapped = mapDataset(all, mapSpecByName('backbone5'), { source: data });
-const beads = mapped.trajectory.nAtoms;
 
 const phiPsi = [[0, 1, 2, 3], [1, 2, 3, 4]];
 const coupling = { kind: 'dihedralPair', a: phiPsi[0], b: phiPsi[1], order: 2 };
@@ -78,22 +71,16 @@ const specs = {
   'arcg-virtual': { virtualSites: [{ name: 'CB', mass: 15, near: 2 }], terms: [coupling, ...virtualTerms], sampling, iterations: ITER },
 };
 
-/** φ/ψ (degrees) of a run of the ARCG model in `out`/arcg.json, from mapped frames. */
-async function runArcg(out) {
-  const info = JSON.parse(readFileSync(join(out, 'arcg.json'), 'utf8'));
-  const n = info.masses.length;
-  const basis = internalBasis(n, info.terms);
-  const theta = info.parameters.map((p) => p.theta);
-  const starts = new Float64Array(REPLICAS * n * 3);
-  const per = 3 * beads;
-  for (let r = 0; r < REPLICAS; r++) {
-    const f = Math.floor((r * mapped.trajectory.nFrames) / REPLICAS);
-    for (let i = 0; i < per; i++) starts[r * n * 3 + i] = mapped.trajectory.positions[f * per + i];
-    for (let v = beads; v < n; v++) for (let c = 0; c < 3; c++) starts[r * n * 3 + 3 * v + c] = starts[r * n * 3 + 3 * 2 + c] + (c === 0 ? 0.15 : 0);
-  }
-  const res = await simulateReplicas(basisPotential(basis, theta), { starts, replicas: REPLICAS, masses: Float64Array.from(info.masses), temperature: 300, dt: 0.002, ps: PS + 5, saveEveryPs: 0.5, seed: 77 });
-  const x = replicaFrames(res, Math.round(5 / 0.5));
-  return phiPsi.map((q) => degrees(dihedrals(x, n, q)));
+/** φ/ψ (degrees) of a `cglab simulate` run of the model folder `out` (first 5 ps dropped). */
+function runModel(out) {
+  const traj = join(out, 'check.npz');
+  cglab(['simulate', '--model', out, '--replicas', String(REPLICAS), '--ps', String(PS + 5), '--dt', '0.002', '--save-every-ps', '0.5', '--seed', '77', '--out', traj]);
+  const sim = readDataset(traj);
+  const perReplica = sim.nFrames / REPLICAS;
+  const skip = Math.round(5 / 0.5);
+  const kept = new Float32Array(REPLICAS * (perReplica - skip) * sim.nAtoms * 3);
+  for (let r = 0; r < REPLICAS; r++) kept.set(sim.positions.subarray((r * perReplica + skip) * sim.nAtoms * 3, (r + 1) * perReplica * sim.nAtoms * 3), r * (perReplica - skip) * sim.nAtoms * 3);
+  return phiPsi.map((q) => degrees(dihedrals(kept, sim.nAtoms, q)));
 }
 
 function report(name, seconds, phi, psi) {
@@ -106,14 +93,7 @@ for (const name of MODELS) {
   const out = join(dir, name);
   if (name === 'cgnet') {
     const train = cglab(['train', 'forcematching', '--data', data, '--map', 'backbone5', '--model', 'cgnet', '--out', out]);
-    const traj = join(out, 'check.npz');
-    cglab(['simulate', '--model', out, '--replicas', String(REPLICAS), '--ps', String(PS + 5), '--dt', '0.002', '--save-every-ps', '0.5', '--seed', '77', '--out', traj]);
-    const sim = readDataset(traj);
-    const perReplica = sim.nFrames / REPLICAS;
-    const skip = Math.round(5 / 0.5);
-    const kept = new Float32Array(REPLICAS * (perReplica - skip) * sim.nAtoms * 3);
-    for (let r = 0; r < REPLICAS; r++) kept.set(sim.positions.subarray((r * perReplica + skip) * sim.nAtoms * 3, (r + 1) * perReplica * sim.nAtoms * 3), r * (perReplica - skip) * sim.nAtoms * 3);
-    const [phi, psi] = phiPsi.map((q) => degrees(dihedrals(kept, sim.nAtoms, q)));
+    const [phi, psi] = runModel(out);
     report(name, train.s, phi, psi);
     continue;
   }
@@ -121,6 +101,6 @@ for (const name of MODELS) {
   rmSync(out, { recursive: true, force: true });
   writeFileSync(spec, JSON.stringify(specs[name]));
   const fit = cglab(['train', 'arcg', '--data', data, '--model', spec, '--out', out]);
-  const [phi, psi] = await runArcg(out);
+  const [phi, psi] = runModel(out);
   report(name, fit.s, phi, psi);
 }

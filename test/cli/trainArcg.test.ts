@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readDataset } from 'cglab/io/dataset';
 
 const bin = fileURLToPath(new URL('../../../node_modules/.bin/cglab', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'cglab-cli-train-arcg-'));
@@ -54,6 +55,25 @@ test('train arcg fits a backbone model with a virtual site and writes arcg.json 
   const more = cglab(['train', 'arcg', '--data', data, '--model', specFile, '--out', out, '--resume']);
   assert.equal(more.status, 0, more.stderr);
   assert.match(more.stderr, /resuming from .* at iteration 2/);
+
+  // cglab simulate runs the fitted U_θ from the kept frames, the virtual site after the beads;
+  // the virtual CB stays bonded to CA at the model's bond (q0 0.153 nm, spread ~0.01 nm).
+  const traj = join(out, 'run.npz');
+  const sim = cglab(['simulate', '--model', out, '--replicas', '3', '--ps', '2', '--save-every-ps', '0.1', '--out', traj]);
+  assert.equal(sim.status, 0, sim.stderr);
+  const t = readDataset(traj);
+  assert.equal(t.nAtoms, 6);
+  assert.equal(t.nFrames, 3 * 20);
+  assert.deepEqual(t.topology?.atoms.map((a) => a.name), ['C', 'N', 'CA', 'C', 'N', 'CB']);
+  assert.match(String(t.provenance?.model_kind), /^arcg \(linear critic, kl\)$/);
+  for (let f = 0; f < t.nFrames; f++) {
+    const d = Math.hypot(...[0, 1, 2].map((c) => t.positions[(f * 6 + 5) * 3 + c] - t.positions[(f * 6 + 2) * 3 + c]));
+    assert.ok(d > 0.09 && d < 0.22, `frame ${f}: CA–CB ${d} nm`);
+  }
+  // From all-atom frames, mapped with the model's map.
+  const fromData = cglab(['simulate', '--model', out, '--start', data, '--replicas', '2', '--ps', '0.5', '--save-every-ps', '0.1', '--out', join(out, 'run2.npz')]);
+  assert.equal(fromData.status, 0, fromData.stderr);
+  assert.equal(readDataset(join(out, 'run2.npz')).nAtoms, 6);
 });
 
 test('train arcg: bad specs are named', () => {

@@ -4,7 +4,8 @@
  * `--frames N`, `--seed S`, `--resume`: map the data to beads, build the spec's model
  * (methods/arcg/molecule.ts: terms, virtual sites, critic, sampling) and fit it by ARCG,
  * writing `<dir>/arcg.json` (format "cglab-arcg": the resolved terms, masses, θ with its
- * sampling error, every iteration's record) and `<dir>/arcg-state.json` after each iteration.
+ * sampling error, every iteration's record), `<dir>/frames.npz` (mapped frames: starts for
+ * `cglab simulate`) and `<dir>/arcg-state.json` after each iteration.
  * Ctrl-C keeps what was computed (exit 130).
  */
 import { mkdirSync } from 'node:fs';
@@ -14,7 +15,9 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { readJsonFile } from '../io/jsonFile.js';
 import type { ArcgRecord } from '../methods/arcg/arcg.js';
 import { moleculeFit, type MoleculeSpec } from '../methods/arcg/molecule.js';
+import { ARCG_FORMAT, ARCG_VERSION, arcgFiles, type ArcgInfo } from '../methods/arcg/modelDir.js';
 import { readArcgState, writeArcgState } from '../methods/arcg/stateFile.js';
+import { writeStartFrames } from '../methods/forcematching/modelDir.js';
 import { mapDataset } from '../methods/forcematching/data.js';
 import { mapSpecByName } from '../methods/forcematching/mapping.js';
 import { progressBar } from '../util/progress.js';
@@ -22,9 +25,6 @@ import { optString, type ParsedArgs } from './args.js';
 import { dataSet } from './dataArgs.js';
 import { abortOnSigint, numberOption, requiredOption } from './train.js';
 
-/** The format tag of `arcg.json`. */
-export const ARCG_FORMAT = 'cglab-arcg';
-export const ARCG_VERSION = 1;
 
 /** Reads a --model spec: a JSON object (methods/arcg/molecule.ts MoleculeSpec). */
 function readSpec(file: string): MoleculeSpec {
@@ -66,15 +66,16 @@ export async function trainArcgCommand(args: ParsedArgs): Promise<number> {
     });
     fit.critic.dispose();
     if (!fit.records.length) throw new Error(`cglab ${cmd}: interrupted before the first iteration finished; nothing to save in ${out}`);
-    const info = {
+    const info: ArcgInfo = {
       format: ARCG_FORMAT, version: ARCG_VERSION, source: data, map: mapName, temperature: cg.temperature,
       beads: top.atoms.map((a) => a.name), virtualSites: spec.virtualSites ?? [], masses: Array.from(fit.model.masses),
       terms: fit.model.terms, critic: fit.model.critic, divergence: spec.divergence ?? 'kl',
       parameters: fit.model.basis.names.map((name, k) => ({ name, theta: fit.theta[k], error: Number.isFinite(fit.thetaError[k]) ? fit.thetaError[k] : null })),
       converged: fit.converged, records: fit.records,
     };
-    writeFileAtomic(join(out, 'arcg.json'), JSON.stringify(info, null, 1));
-    process.stderr.write(`cglab ${cmd}: wrote ${out}/arcg.json (${fit.records.length} iterations${fit.converged ? ', converged' : ''})${ac.signal.aborted ? ' — interrupted, from the work done so far' : ''}\n`);
+    writeFileAtomic(arcgFiles(out).info, JSON.stringify(info, null, 1));
+    writeStartFrames(out, cg.trajectory);
+    process.stderr.write(`cglab ${cmd}: wrote ${out}/arcg.json and frames.npz (${fit.records.length} iterations${fit.converged ? ', converged' : ''})${ac.signal.aborted ? ' — interrupted, from the work done so far' : ''}\n`);
     return ac.signal.aborted ? 130 : 0;
   } finally {
     uninstall();

@@ -20,6 +20,7 @@ import { kT as kTOf } from '../../units.js';
 import { Random } from '../../util/random.js';
 import { fitArcg, type ArcgOptions, type ArcgResult } from './arcg.js';
 import { basisModel, type MappedFeatures } from './basisModel.js';
+import { withVirtualSites } from './modelDir.js';
 import { CRITICS, type CriticKind } from './pairs.js';
 
 /** A virtual site: bead index nMapped + k, tied to (started near) mapped bead `near`. */
@@ -185,22 +186,9 @@ export async function moleculeFit(spec: MoleculeSpec, data: MappedFrames, o: Mol
   const critic: Critic = model.critic === 'linear'
     ? new LinearCritic(model.features.size, divergence, reference, { where: 'arcg critic', ridge: spec.critic?.ridge })
     : new MlpCritic(model.features.size, divergence, reference, { where: 'arcg critic', hidden: spec.critic?.hidden, ridge: spec.critic?.ridge, seed: o.seed });
-  // Starting configurations: mapped frames spread over the data, each virtual site placed
-  // 0.1 nm from its bead in a random direction (the first CG steps relax it).
   const s = spec.sampling ?? {};
   const replicas = s.replicas ?? 16;
-  const rng = new Random(o.seed);
-  const starts = new Float64Array(replicas * 3 * model.nBeads);
-  for (let r = 0; r < replicas; r++) {
-    const f = Math.floor((r * data.frames) / replicas);
-    const base = r * 3 * model.nBeads;
-    for (let i = 0; i < per; i++) starts[base + i] = data.positions[f * per + i];
-    (spec.virtualSites ?? []).forEach((v, k) => {
-      const d = [rng.normal(), rng.normal(), rng.normal()];
-      const n = Math.hypot(...d);
-      for (let c = 0; c < 3; c++) starts[base + 3 * (data.nBeads + k) + c] = starts[base + 3 * v.near + c] + (0.1 * d[c]) / n;
-    });
-  }
+  const starts = withVirtualSites(data.positions, data.nBeads, spec.virtualSites ?? [], replicas, new Random(o.seed));
   const implicit = basisModel({
     basis: model.basis, mapped: data.nBeads, features: model.features, starts,
     // Without virtual sites a linear critic's features are the whole basis, in its order.
