@@ -115,7 +115,8 @@ export function workerCount(workers: number | undefined, jobs: number): number {
 }
 
 /**
- * Simulate `replicas` independent copies of `system` and collect frames with forces.
+ * Simulate `replicas` independent copies of `system` (or, with `exchange`, `replicas` replica-exchange
+ * ladders, kept at their lowest rung) and collect frames with forces.
  * @throws Error for an unknown system, bad settings, or a worker's failure (e.g. instability).
  */
 export async function generate(o: GenerateOptions): Promise<GeneratedData> {
