@@ -15,15 +15,14 @@
 // Env: ARCG_DATA (a data set; default: generated and cached, ALA_REPLICAS × ALA_NS ns, a frame
 // every 1 ps), ALA_REPLICAS 4, ALA_NS 2, ARCG_ITER 20, ARCG_REPLICAS 32, ARCG_PS 50,
 // ARCG_FIT_PS 20 (CG ps per replica per ARCG iteration), ARCG_MODELS arcg-linear,arcg-mlp,arcg-virtual,cgnet.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { dihedrals } from '../kernel-lib/dist/analysis/geometry.js';
 import { ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI } from '../kernel-lib/dist/datasets/alanineDipeptide.js';
 import { readDataset } from '../kernel-lib/dist/io/dataset.js';
 import { degrees } from '../kernel-lib/dist/units.js';
+import { afterSkip, cglab } from './lib/cglab.mjs';
 import { betaOf, compare, fmt } from './lib/phipsi.mjs';
 
 const env = (k, d) => process.env[k] ?? d;
@@ -32,17 +31,9 @@ const REPLICAS = Number(env('ARCG_REPLICAS', 32));
 const PS = Number(env('ARCG_PS', 50));
 const FIT_PS = Number(env('ARCG_FIT_PS', 20));
 const MODELS = env('ARCG_MODELS', 'arcg-linear,arcg-mlp,arcg-virtual,cgnet').split(',');
-const bin = fileURLToPath(new URL('../kernel-lib/bin/cglab.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'cglab-bench-arcg-ala-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
-function cglab(args) {
-  const t = performance.now();
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  const lines = r.stderr.split(/[\r\n]/).filter((l) => l.trim());
-  if (r.status !== 0) throw new Error(`cglab ${args.join(' ')} exited with ${r.status}: ${lines.slice(-3).join(' | ')}`);
-  return { s: (performance.now() - t) / 1000, lines };
-}
 
 let data = process.env.ARCG_DATA;
 if (!data) {
@@ -76,10 +67,7 @@ function runModel(out) {
   const traj = join(out, 'check.npz');
   cglab(['simulate', '--model', out, '--replicas', String(REPLICAS), '--ps', String(PS + 5), '--dt', '0.002', '--save-every-ps', '0.5', '--seed', '77', '--out', traj]);
   const sim = readDataset(traj);
-  const perReplica = sim.nFrames / REPLICAS;
-  const skip = Math.round(5 / 0.5);
-  const kept = new Float32Array(REPLICAS * (perReplica - skip) * sim.nAtoms * 3);
-  for (let r = 0; r < REPLICAS; r++) kept.set(sim.positions.subarray((r * perReplica + skip) * sim.nAtoms * 3, (r + 1) * perReplica * sim.nAtoms * 3), r * (perReplica - skip) * sim.nAtoms * 3);
+  const kept = afterSkip(sim, REPLICAS, Math.round(5 / 0.5));
   return phiPsi.map((q) => degrees(dihedrals(kept, sim.nAtoms, q)));
 }
 

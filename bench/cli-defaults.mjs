@@ -12,15 +12,14 @@
 // bench/alanine-reference.mjs), CLI_FRAMES 20000, CLI_MODELS cgnet,cgschnet, CLI_MAP backbone5,
 // CLI_SEEDS 1, CLI_REPLICAS 100, CLI_PS 200, CLI_OUT (a folder to keep the model folders in;
 // default a temporary one, removed at the end).
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { dihedrals } from '../kernel-lib/dist/analysis/geometry.js';
 import { ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI } from '../kernel-lib/dist/datasets/alanineDipeptide.js';
 import { readDataset } from '../kernel-lib/dist/io/dataset.js';
 import { degrees } from '../kernel-lib/dist/units.js';
+import { afterSkip, cglab } from './lib/cglab.mjs';
 import { allBins, betaOf, compare, fmt, ratioJackknife } from './lib/phipsi.mjs';
 
 const env = (k, d) => process.env[k] ?? d;
@@ -39,18 +38,8 @@ if (!existsSync(data)) {
   console.log(`${data}: no such data set; make it with bench/alanine-reference.mjs or set CLI_DATA`);
   process.exit(1);
 }
-const bin = fileURLToPath(new URL('../kernel-lib/bin/cglab.mjs', import.meta.url));
 const out = process.env.CLI_OUT ?? mkdtempSync(join(tmpdir(), 'cglab-bench-cli-'));
 
-/** Run `cglab args`; its wall time, s, and the lines it wrote to stderr. */
-function cglab(args) {
-  const t = performance.now();
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  const s = (performance.now() - t) / 1000;
-  const lines = r.stderr.split(/[\r\n]/).filter((l) => l.trim());
-  if (r.status !== 0) throw new Error(`cglab ${args.join(' ')} exited with ${r.status}: ${lines.slice(-3).join(' | ')}`);
-  return { s, lines };
-}
 
 const all = readDataset(data);
 const ref = compare(degrees(dihedrals(all.positions, 22, ALANINE_DIPEPTIDE_PHI)), degrees(dihedrals(all.positions, 22, ALANINE_DIPEPTIDE_PSI)));
@@ -66,12 +55,8 @@ try {
       const traj = join(dir, 'check.npz');
       cglab(['simulate', '--model', dir, '--replicas', String(replicas), '--ps', String(ps), '--dt', String(dt), '--save-every-ps', String(savePs), '--seed', String(1000 + Number(seed)), '--out', traj]);
       const sim = readDataset(traj);
-      const perReplica = sim.nFrames / replicas;
-      const skip = Math.round(skipPs / savePs);
-      const beads = sim.nAtoms;
-      const kept = new Float32Array(replicas * (perReplica - skip) * beads * 3);
-      for (let r = 0; r < replicas; r++) kept.set(sim.positions.subarray((r * perReplica + skip) * beads * 3, (r + 1) * perReplica * beads * 3), r * (perReplica - skip) * beads * 3);
-      const [phi, psi] = [[0, 1, 2, 3], [1, 2, 3, 4]].map((q) => degrees(dihedrals(kept, beads, q)));
+      const kept = afterSkip(sim, replicas, Math.round(skipPs / savePs));
+      const [phi, psi] = [[0, 1, 2, 3], [1, 2, 3, 4]].map((q) => degrees(dihedrals(kept, sim.nAtoms, q)));
       const res = compare(phi, psi, ref);
       const total = train.s + refine.s;
       console.log(`  ${model} seed ${seed}: train ${fmt(train.s, 0)} s + refine ${fmt(refine.s, 0)} s = ${fmt(total / 60, 1)} min (${total <= budgetS ? 'within' : 'over'} 10 min); refined model: KL ${fmt(res.kl)} (coverage ${fmt(res.coverage)}), MSE ${fmt(res.mse, 2)}, αR ${fmt(res.pops.alphaR)}, β ${fmt(betaOf(res.pops))}, αR/β ${fmt(res.ratio)} ± ${fmt(ratioJackknife(phi, psi, [phi.length], replicas).sd)} (${fmt((100 * (res.ratio - ref.ratio)) / ref.ratio, 1)} %)`);

@@ -14,16 +14,15 @@
 // of refine options separated by ';' (default one variant, the defaults), FLOOR_DT 0.005 (a
 // comma list), FLOOR_REPLICAS 100, FLOOR_PS 600, FLOOR_OUT (keep the folders there).
 import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { dihedrals } from '../kernel-lib/dist/analysis/geometry.js';
 import { describePhiPsi, judgePhiPsi } from '../kernel-lib/dist/analysis/ramachandran.js';
 import { cacheDir } from '../kernel-lib/dist/datasets/cache.js';
 import { ALANINE_DIPEPTIDE_PHI, ALANINE_DIPEPTIDE_PSI } from '../kernel-lib/dist/datasets/alanineDipeptide.js';
 import { readDataset } from '../kernel-lib/dist/io/dataset.js';
 import { degrees } from '../kernel-lib/dist/units.js';
+import { afterSkip, cglab } from './lib/cglab.mjs';
 
 const env = (k, d) => process.env[k] ?? d;
 const data = env('FLOOR_DATA', join(cacheDir(), 'alanine-remd', 'remd-4x5ns-6to600K.npz'));
@@ -38,16 +37,8 @@ if (!existsSync(data)) {
   console.log(`${data}: no such data set; make it with bench/alanine-remd.mjs or set FLOOR_DATA`);
   process.exit(1);
 }
-const bin = fileURLToPath(new URL('../kernel-lib/bin/cglab.mjs', import.meta.url));
 const out = process.env.FLOOR_OUT ?? mkdtempSync(join(tmpdir(), 'cglab-bench-floor-'));
 
-function cglab(args) {
-  const t = performance.now();
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  const lines = r.stderr.split(/[\r\n]/).filter((l) => l.trim());
-  if (r.status !== 0) throw new Error(`cglab ${args.join(' ')} exited with ${r.status}: ${lines.slice(-3).join(' | ')}`);
-  return { s: (performance.now() - t) / 1000, lines };
-}
 const angles = (x, n) => ({ phi: degrees(dihedrals(x, n, n === 22 ? ALANINE_DIPEPTIDE_PHI : [0, 1, 2, 3])), psi: degrees(dihedrals(x, n, n === 22 ? ALANINE_DIPEPTIDE_PSI : [1, 2, 3, 4])) });
 
 const all = readDataset(data);
@@ -75,12 +66,7 @@ try {
           const traj = join(dir, `check-${dt}.npz`);
           const sim = cglab(['simulate', '--model', dir, '--replicas', String(replicas), '--ps', String(ps), '--dt', String(dt), '--save-every-ps', String(savePs), '--seed', String(1000 + Number(seed)), '--out', traj]);
           const t = readDataset(traj);
-          const per = t.nFrames / replicas;
-          const skip = Math.round(per / 5);
-          const n = t.nAtoms;
-          const kept = new Float32Array(replicas * (per - skip) * n * 3);
-          for (let r = 0; r < replicas; r++) kept.set(t.positions.subarray((r * per + skip) * n * 3, (r + 1) * per * n * 3), r * (per - skip) * n * 3);
-          const j = judgePhiPsi(ref, angles(kept, n));
+          const j = judgePhiPsi(ref, angles(afterSkip(t, replicas, Math.round(t.nFrames / replicas / 5)), t.nAtoms));
           console.log(`    check ${replicas} × ${ps} ps at dt ${dt} ps (${sim.s.toFixed(0)} s):`);
           for (const l of describePhiPsi(j)) console.log(`      ${l}`);
         }

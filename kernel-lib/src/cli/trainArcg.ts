@@ -9,7 +9,6 @@
  * Ctrl-C keeps what was computed (exit 130).
  */
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { initBackend } from '../backend/select.js';
 import { writeFileAtomic } from '../io/atomic.js';
 import { readJsonFile } from '../io/jsonFile.js';
